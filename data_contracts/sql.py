@@ -1,0 +1,127 @@
+"""Compile a contract's rules to DuckDB SQL over a batch of text columns.
+
+The batch is a table with one VARCHAR column per contract field (NULL when absent or empty),
+plus `_parse_error` (NULL when the record was read). For every row the compiled query gives the
+list of failed error rules and warn rules, and each field's typed value; the connector splits on it.
+All identifiers and literals are quoted here, never pasted raw: contract values are user input.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from data_contracts.model import Contract, Field
+from data_contracts.rules import ERROR, PARSE_RULE, Rule, contract_rules
+from data_contracts.types import SQL_TYPES, TYPE_PATTERNS
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def typed_sql(f: Field, column: str | None = None) -> str:
+    """The field's value in its contract type, NULL when the text is not of that type."""
+    col = column or ident(f.name)
+    sql_type = SQL_TYPES[f.type]
+    if f.type == "string":
+        return col
+    if f.type == "json":
+        return f"CASE WHEN json_valid({col}) THEN CAST({col} AS JSON) END"
+    if f.type == "timestamp":
+        # A timestamp written without an offset is UTC (the connection's TimeZone is UTC).
+        cast = f"TRY_CAST({col} AS TIMESTAMPTZ)"
+    elif f.type == "boolean":
+        cast = f"TRY_CAST(lower({col}) AS BOOLEAN)"
+    else:
+        cast = f"TRY_CAST({col} AS {sql_type})"
+    return f"CASE WHEN regexp_full_match({col}, {literal(TYPE_PATTERNS[f.type])}) THEN {cast} END"
+
+
+def _bound(f: Field, value: object) -> str:
+    if f.type == "timestamp":
+        return f"CAST({literal(str(value))} AS TIMESTAMPTZ)"
+    if f.type == "date":
+        return f"CAST({literal(str(value))} AS DATE)"
+    return literal(value)
+
+
+def violation_sql(rule: Rule, contract: Contract, reference_time: datetime) -> str:
+    """A boolean SQL expression, TRUE when the row breaks the rule."""
+    if rule.kind == "parse":
+        return '"_parse_error" IS NOT NULL'
+    if rule.kind == "one_of_required":
+        return "(" + " AND ".join(f"{ident(c)} IS NULL" for c in rule.fields) + ")"
+    f = contract.field(rule.field)
+    col = ident(f.name)
+    typed = typed_sql(f)
+    if rule.kind == "required":
+        return f"{col} IS NULL"
+    if rule.kind == "required_when":
+        conds = " AND ".join(f"{ident(k)} = {literal(v)}" for k, v in rule.params["when"].items())
+        return f"({conds} AND {col} IS NULL)"
+    if rule.kind == "type":
+        return f"({col} IS NOT NULL AND ({typed}) IS NULL)"
+    if rule.kind == "enum":
+        values = ", ".join(literal(v) for v in rule.params["values"])
+        return f"coalesce(({typed}) NOT IN ({values}), FALSE)"
+    if rule.kind == "pattern":
+        return f"coalesce(NOT regexp_full_match({col}, {literal(rule.params['pattern'])}), FALSE)"
+    if rule.kind == "minimum":
+        return f"coalesce(({typed}) < {_bound(f, rule.params['value'])}, FALSE)"
+    if rule.kind == "maximum":
+        return f"coalesce(({typed}) > {_bound(f, rule.params['value'])}, FALSE)"
+    if rule.kind == "max_future":
+        limit = reference_time.timestamp() + rule.params["hours"] * 3600
+        if f.type == "date":
+            limit_sql = f"CAST(to_timestamp({limit!r}) AS DATE)"
+        else:
+            limit_sql = f"to_timestamp({limit!r})"
+        return f"coalesce(({typed}) > {limit_sql}, FALSE)"
+    raise ValueError(f"{contract.name}: rule kind {rule.kind!r} has no SQL form")
+
+
+def row_rules(contract: Contract) -> list[Rule]:
+    return [r for r in contract_rules(contract) if r.scope == "row"]
+
+
+def failures_sql(contract: Contract, reference_time: datetime, severity: str) -> str:
+    """A LIST(VARCHAR) expression of the ids of failed rules of one severity (empty when none).
+
+    A record that could not be parsed fails only `parse`: its fields say nothing.
+    """
+    rules = [r for r in row_rules(contract) if r.severity == severity]
+    items = [
+        f"CASE WHEN {violation_sql(r, contract, reference_time)} THEN {literal(r.id)} END"
+        for r in rules
+        if r.id != PARSE_RULE
+    ]
+    listed = "list_filter([" + ", ".join(items) + "]::VARCHAR[], x -> x IS NOT NULL)" if items else "[]::VARCHAR[]"
+    if severity == ERROR:
+        return f"CASE WHEN \"_parse_error\" IS NOT NULL THEN [{literal(PARSE_RULE)}]::VARCHAR[] ELSE {listed} END"
+    return f"CASE WHEN \"_parse_error\" IS NOT NULL THEN []::VARCHAR[] ELSE {listed} END"
+
+
+def judged_select(contract: Contract, batch: str, reference_time: datetime) -> str:
+    """SELECT over the batch adding `_errors` and `_warnings` (lists of rule ids) per row."""
+    return (
+        f"SELECT *, {failures_sql(contract, reference_time, ERROR)} AS _errors, "
+        f"{failures_sql(contract, reference_time, 'warn')} AS _warnings FROM {batch}"
+    )
+
+
+def typed_columns_sql(contract: Contract) -> str:
+    """The select list that turns a judged batch's text columns into the raw table's typed columns."""
+    return ", ".join(f"{typed_sql(f)} AS {ident(f.name)}" for f in contract.fields)
+
+
+def raw_table_columns(contract: Contract) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of each contract field in the raw table."""
+    return [(f.name, SQL_TYPES[f.type]) for f in contract.fields]

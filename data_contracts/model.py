@@ -12,6 +12,7 @@ FIELD_TYPES = ("string", "integer", "number", "boolean", "date", "timestamp", "j
 FORMATS = ("jsonl", "csv", "parquet")
 PII_CLASSES = ("none", "pseudonymous", "direct", "sensitive")
 ON_UNKNOWN = ("quarantine", "report")
+PARTITION_KINDS = ("daily", "snapshot")
 
 _FIELD_KEYS = {
     "name", "path", "type", "required", "required_when", "enum", "on_unknown", "pattern",
@@ -59,6 +60,8 @@ class Contract:
     owner: str = ""
     description: str = ""
     partition_pattern: str | None = None
+    # daily: one partition per arrival day; snapshot: files carry a day but the table is not partitioned
+    partition_kind: str = "snapshot"
     primary_key: tuple[str, ...] = ()
     dedup_key: tuple[str, ...] = ()
     event_time: str | None = None
@@ -174,6 +177,9 @@ def load_contract(path: str | Path) -> Contract:
     if event_time is not None:
         _check_names("event_time", [event_time])
     partition = raw.get("partition") or {}
+    kind = partition.get("kind", "snapshot")
+    if kind not in PARTITION_KINDS:
+        raise _fail(path, "partition.kind", f"must be one of {PARTITION_KINDS}, got {kind!r}")
     contract = Contract(
         name=str(raw["name"]),
         format=raw["format"],
@@ -182,6 +188,7 @@ def load_contract(path: str | Path) -> Contract:
         owner=str(raw.get("owner", "")),
         description=str(raw.get("description", "")).strip(),
         partition_pattern=partition.get("pattern"),
+        partition_kind=kind,
         primary_key=_check_names("primary_key", raw.get("primary_key")),
         dedup_key=_check_names("dedup_key", raw.get("dedup_key")),
         event_time=event_time,

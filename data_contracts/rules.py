@@ -21,7 +21,8 @@ PARSE_RULE = "parse"
 @dataclass(frozen=True)
 class Rule:
     id: str
-    kind: str  # parse, column, required, required_when, one_of_required, type, enum, pattern, minimum, maximum, max_future
+    # parse, column, required, required_when, one_of_required, type, enum, pattern, minimum, maximum, max_future
+    kind: str
     fields: tuple[str, ...]
     severity: str
     params: dict[str, Any]

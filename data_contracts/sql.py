@@ -8,7 +8,7 @@ All identifiers and literals are quoted here, never pasted raw: contract values 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from data_contracts.model import Contract, Field
 from data_contracts.rules import ERROR, PARSE_RULE, Rule, contract_rules
@@ -27,6 +27,22 @@ def literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+# What DuckDB converts but no other judge can hold: infinity from an overflowing number ('1e999'),
+# dates before year 1 ('0000-01-01' reads as 1 BC), instants outside years 1-9999 in UTC.
+_RANGE_GUARDS = {
+    "number": "isfinite({v})",
+    "date": "{v} >= DATE '0001-01-01'",
+    "timestamp": (
+        "{v} BETWEEN TIMESTAMPTZ '0001-01-01 00:00:00+00' "
+        "AND TIMESTAMPTZ '9999-12-31 23:59:59.999999+00'"
+    ),
+}
+# json_valid (yyjson) also reads trailing commas and NaN/Infinity, which JSON (and Python) do not:
+# look for them outside string literals.
+_JSON_STRINGS = r'"(?:[^"\\]|\\.)*"'
+_JSON_LENIENT = r",[ \t\n\r]*[\]}]|[nN][aA][nN]|[iI][nN][fF]"
+
+
 def typed_sql(f: Field, column: str | None = None) -> str:
     """The field's value in its contract type, NULL when the text is not of that type."""
     col = column or ident(f.name)
@@ -34,7 +50,9 @@ def typed_sql(f: Field, column: str | None = None) -> str:
     if f.type == "string":
         return col
     if f.type == "json":
-        return f"CASE WHEN json_valid({col}) THEN CAST({col} AS JSON) END"
+        stripped = f"regexp_replace({col}, {literal(_JSON_STRINGS)}, '\"\"', 'g')"
+        strict = f"NOT regexp_matches({stripped}, {literal(_JSON_LENIENT)})"
+        return f"CASE WHEN json_valid({col}) AND {strict} THEN CAST({col} AS JSON) END"
     if f.type == "timestamp":
         # A timestamp written without an offset is UTC (the connection's TimeZone is UTC).
         cast = f"TRY_CAST({col} AS TIMESTAMPTZ)"
@@ -42,7 +60,10 @@ def typed_sql(f: Field, column: str | None = None) -> str:
         cast = f"TRY_CAST(lower({col}) AS BOOLEAN)"
     else:
         cast = f"TRY_CAST({col} AS {sql_type})"
-    return f"CASE WHEN regexp_full_match({col}, {literal(TYPE_PATTERNS[f.type])}) THEN {cast} END"
+    cond = f"regexp_full_match({col}, {literal(TYPE_PATTERNS[f.type])})"
+    if f.type in _RANGE_GUARDS:
+        cond += " AND " + _RANGE_GUARDS[f.type].format(v=cast)
+    return f"CASE WHEN {cond} THEN {cast} END"
 
 
 def _bound(f: Field, value: object) -> str:
@@ -79,6 +100,8 @@ def violation_sql(rule: Rule, contract: Contract, reference_time: datetime) -> s
     if rule.kind == "maximum":
         return f"coalesce(({typed}) > {_bound(f, rule.params['value'])}, FALSE)"
     if rule.kind == "max_future":
+        if reference_time.tzinfo is None:  # naive means UTC, not the host's zone
+            reference_time = reference_time.replace(tzinfo=UTC)
         limit = reference_time.timestamp() + rule.params["hours"] * 3600
         if f.type == "date":
             limit_sql = f"CAST(to_timestamp({limit!r}) AS DATE)"

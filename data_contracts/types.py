@@ -13,9 +13,11 @@ TYPE_PATTERNS: dict[str, str] = {
     "number": r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?",
     "boolean": r"(true|false|TRUE|FALSE|True|False)",
     "date": r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+    # Hours 00-23, minutes and seconds 00-59, offsets below 24 h, and an offset only after seconds:
+    # DuckDB reads 24:00 and +24:00 (Python does not) and rejects 10:00+09:00 (Python reads it).
     "timestamp": (
-        r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)?"
-        r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?"
+        r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ]([01][0-9]|2[0-3]):[0-5][0-9]"
+        r"(:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?)?)?"
     ),
 }
 

@@ -54,6 +54,7 @@ class Settings:
     crm_dsn: str = "postgresql://kizuna:kizuna@127.0.0.1:55432/crm"
     crm_schema: str = "crm"
     crm_table: str = "contacts"
+    partitions_start: str = "2025-01-01"
     max_quarantine_share: float = 0.05
     preview_rows: int = 5
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -101,6 +102,7 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         crm_dsn=env.get("KIZUNA_CRM_DSN") or crm.get("dsn", defaults.crm_dsn),
         crm_schema=crm.get("schema", defaults.crm_schema),
         crm_table=crm.get("table", defaults.crm_table),
+        partitions_start=str(ingest.get("partitions_start", defaults.partitions_start)),
         max_quarantine_share=float(ingest.get("max_quarantine_share", defaults.max_quarantine_share)),
         preview_rows=int(ingest.get("preview_rows", defaults.preview_rows)),
         raw=raw,

@@ -1,0 +1,1 @@
+"""Kizuna's Dagster code location: start reading at `definitions.py`."""

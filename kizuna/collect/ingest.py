@@ -1,0 +1,391 @@
+"""Ingest landing files under their contract: judge, split, deduplicate, load, and count.
+
+For one source, every file not yet in the ledger is read (see `readers`), judged by the contract's
+SQL predicates inside DuckDB, and split: valid records go to `raw.<source>`, the rest to
+`ingest.quarantine` with file, line, every failed rule, a readable reason and the raw record.
+Valid records whose dedup key was seen before (in the warehouse or earlier in the batch) are
+counted as deduplicated and not loaded. Each group of files is written in one transaction together
+with its ledger rows, so a crash leaves either all of a file or none of it, and a re-run picks up
+exactly what is missing.
+
+Every record read lands in exactly one bucket: loaded, quarantined, deduplicated or suppressed.
+`read` comes from the file itself; `lost` (read minus the buckets) must be 0 and is reported.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from data_contracts import Contract, contract_rules
+from data_contracts.rules import PARSE_RULE
+from data_contracts.sql import ident, judged_select, literal, typed_sql
+from kizuna.collect.landing import LandingFile, checksum, list_files, read_bytes
+from kizuna.collect.readers import FileBatch, jsonl_canonical_sql, jsonl_unknown_keys, read_file
+from kizuna.collect.store import INGEST_SCHEMA, ensure_tables, known_files, raw_table
+from kizuna.masking import mask_frame, mask_raw_record, mask_value
+
+# Files are processed in groups of about this many bytes: bounded memory, one transaction each.
+GROUP_BYTES = 256 * 1024 * 1024
+
+
+@dataclass
+class FileCounts:
+    path: str
+    partition: date | None
+    read: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+    deduplicated: int = 0
+    suppressed: int = 0
+    warned: int = 0
+    new_columns: list[str] = field(default_factory=list)
+    missing_columns: list[str] = field(default_factory=list)
+    file_error: str | None = None
+
+    @property
+    def lost(self) -> int:
+        return self.read - self.loaded - self.quarantined - self.deduplicated - self.suppressed
+
+
+@dataclass
+class IngestReport:
+    """What one ingestion of one source did, file by file."""
+
+    source: str
+    batch_id: str
+    files: list[FileCounts] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # already in the ledger: not read again
+    rule_counts: Counter = field(default_factory=Counter)  # quarantining rule -> records
+    warning_counts: Counter = field(default_factory=Counter)  # reported rule -> records
+    # rule -> records failing it among all judged records (duplicates included, whole-file rejects not):
+    # what any other judge of the same batch must find too.
+    judged_rule_counts: Counter = field(default_factory=Counter)
+    preview: pd.DataFrame | None = None  # loaded rows, PII masked
+    quarantine_preview: pd.DataFrame | None = None  # quarantined rows, PII masked
+    batch: pd.DataFrame | None = None  # the judged text records, for asset checks (when asked)
+
+    def total(self, bucket: str) -> int:
+        return sum(getattr(f, bucket) for f in self.files)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        keys = ("read", "loaded", "quarantined", "deduplicated", "suppressed", "warned", "lost")
+        return {k: self.total(k) for k in keys}
+
+    @property
+    def new_columns(self) -> list[str]:
+        return sorted({c for f in self.files for c in f.new_columns})
+
+    @property
+    def rejected_files(self) -> dict[str, list[str]]:
+        return {f.path: f.missing_columns for f in self.files if f.missing_columns}
+
+    @property
+    def unreadable_files(self) -> dict[str, str]:
+        return {f.path: f.file_error for f in self.files if f.file_error}
+
+
+def ingest_source(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    landing_url: str,
+    partitions: Iterable[date] | None = None,
+    *,
+    reference_time: datetime | None = None,
+    keep_batch: bool = False,
+    preview_rows: int = 5,
+) -> IngestReport:
+    """Ingest every new landing file of one source (optionally only some arrival days)."""
+    con.execute("SET TimeZone = 'UTC'")
+    ensure_tables(con, contract)
+    reference_time = reference_time or datetime.now(UTC)
+    report = IngestReport(source=contract.name, batch_id=uuid.uuid4().hex)
+    wanted = set(partitions) if partitions is not None else None
+    files = [f for f in list_files(contract, landing_url) if wanted is None or f.partition in wanted]
+    known = known_files(con, contract.name)
+    batches: list[pd.DataFrame] = []
+    group: list[FileBatch] = []
+    group_bytes = 0
+    for file in files:
+        data = read_bytes(landing_url, file.path)
+        digest = checksum(data)
+        if (file.url, digest) in known:
+            report.skipped.append(file.url)
+            continue
+        group.append(read_file(contract, file, data, digest, con))
+        group_bytes += len(data)
+        del data
+        if group_bytes >= GROUP_BYTES:
+            _ingest_group(con, contract, group, report, reference_time, batches if keep_batch else None)
+            group, group_bytes = [], 0
+    if group:
+        _ingest_group(con, contract, group, report, reference_time, batches if keep_batch else None)
+    if keep_batch:
+        report.batch = pd.concat(batches, ignore_index=True) if batches else pd.DataFrame()
+    _previews(con, contract, report, preview_rows)
+    return report
+
+
+def _ingest_group(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    group: list[FileBatch],
+    report: IngestReport,
+    reference_time: datetime,
+    batches: list[pd.DataFrame] | None,
+) -> None:
+    counts = {b.file.url: _counts_of(b) for b in group}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register(
+            "_k_files",
+            pa.table(
+                {
+                    "_file": [b.file.url for b in group],
+                    "_partition": pa.array([b.file.partition for b in group], pa.date32()),
+                }
+            ),
+        )
+        for b in group:
+            if b.file_error:
+                _quarantine_unreadable(con, contract, b, report, counts[b.file.url])
+            elif b.missing_required:
+                _quarantine_rejected(con, contract, b, report, counts[b.file.url])
+        judged = [b for b in group if not b.file_error and not b.missing_required and b.read]
+        if judged:
+            _canonical(con, contract, judged)
+            judge = judged_select(contract, "_k_canon", reference_time)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _k_judged AS {judge}")
+            for rule, n in con.execute(
+                "SELECT r, count(*) FROM (SELECT unnest(_errors || _warnings) AS r FROM _k_judged) GROUP BY r"
+            ).fetchall():
+                report.judged_rule_counts[rule] += n
+            _quarantine_failed(con, contract, report, counts)
+            _load_valid(con, contract, report, counts)
+            if batches is not None:
+                batches.append(con.execute("SELECT * EXCLUDE (_errors, _warnings) FROM _k_judged").df())
+        for c in counts.values():
+            _ledger_row(con, contract, group, c, report.batch_id)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for name in ("_k_files", "_k_lines", "_k_rows"):
+            try:
+                con.unregister(name)
+            except duckdb.Error:
+                pass
+        con.execute("DROP TABLE IF EXISTS _k_judged; DROP TABLE IF EXISTS _k_valid; DROP VIEW IF EXISTS _k_canon")
+    report.files.extend(counts.values())
+
+
+def _counts_of(b: FileBatch) -> FileCounts:
+    return FileCounts(
+        path=b.file.url,
+        partition=b.file.partition,
+        read=b.read if not b.file_error else 1,
+        new_columns=list(b.new_columns),
+        missing_columns=list(b.missing_required),
+        file_error=b.file_error,
+    )
+
+
+def _canonical(con: duckdb.DuckDBPyConnection, contract: Contract, judged: list[FileBatch]) -> None:
+    """Create the view `_k_canon`: one row per record, one text column per contract field."""
+    table = pa.concat_tables([b.table for b in judged], promote_options="permissive")
+    if contract.format == "jsonl":
+        con.register("_k_lines", table)
+        extra_keys = jsonl_unknown_keys(con, contract, "_k_lines")
+        for b in judged:
+            b.new_columns = extra_keys
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _k_canon AS {jsonl_canonical_sql(contract, '_k_lines', extra_keys)}")
+    else:
+        con.register("_k_rows", table)
+        con.execute("CREATE OR REPLACE TEMP VIEW _k_canon AS SELECT * FROM _k_rows")
+
+
+def _reason(contract: Contract, messages: dict[str, str], rules: list[str], parse_error: str | None,
+            values: dict[str, object]) -> str:
+    """A sentence per failed rule, with the offending value where it is not PII."""
+    if parse_error:
+        return parse_error
+    parts = []
+    masked = contract.masked_fields
+    for rule in rules:
+        text = messages.get(rule, rule)
+        column = rule.split(":", 1)[1] if ":" in rule else None
+        if column in values and values[column] is not None and rule.split(":")[0] not in ("required",):
+            value = mask_value(values[column]) if column in masked else values[column]
+            text += f" (got {str(value)[:80]!r})"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def _insert_quarantine(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
+    con.register("_k_quarantine", frame)
+    try:
+        con.execute(
+            f"""INSERT INTO {INGEST_SCHEMA}.quarantine
+                SELECT source, file, line, rules, reason, raw, partition, batch_id, quarantined_at
+                FROM _k_quarantine"""
+        )
+    finally:
+        con.unregister("_k_quarantine")
+
+
+def _quarantine_frame(contract: Contract, report: IngestReport, files: list[str], lines: list, rules: list,
+                      reasons: list[str], raws: list, partitions: list) -> pd.DataFrame:
+    now = datetime.now(UTC)
+    return pd.DataFrame(
+        {
+            "source": contract.name,
+            "file": files,
+            "line": pd.array(lines, dtype="Int64"),
+            "rules": rules,
+            "reason": reasons,
+            "raw": pd.array(raws, dtype=object),
+            "partition": partitions,
+            "batch_id": report.batch_id,
+            "quarantined_at": now,
+        }
+    )
+
+
+def _quarantine_unreadable(con, contract: Contract, b: FileBatch, report: IngestReport, c: FileCounts) -> None:
+    reason = f"{b.file.url}: {b.file_error}; the whole file is quarantined"
+    _insert_quarantine(
+        con,
+        _quarantine_frame(contract, report, [b.file.url], [None], [[PARSE_RULE]], [reason], [None], [b.file.partition]),
+    )
+    c.quarantined = 1
+    report.rule_counts[PARSE_RULE] += 1
+
+
+def _quarantine_rejected(con, contract: Contract, b: FileBatch, report: IngestReport, c: FileCounts) -> None:
+    """A file without a required column is rejected whole: each of its records is quarantined."""
+    rules = [f"column:{m}" for m in b.missing_required]
+    reason = f"{b.file.url}: required column(s) {', '.join(b.missing_required)} missing; the file is rejected"
+    table = b.table
+    n = table.num_rows
+    _insert_quarantine(
+        con,
+        _quarantine_frame(
+            contract, report, [b.file.url] * n, table.column("_line").to_pylist(), [rules] * n, [reason] * n,
+            table.column("_raw").to_pylist(), [b.file.partition] * n,
+        ),
+    )
+    c.quarantined = n
+    for r in rules:
+        report.rule_counts[r] += n
+
+
+def _quarantine_failed(con, contract: Contract, report: IngestReport, counts: dict[str, FileCounts]) -> None:
+    failed = con.execute(
+        """SELECT j.*, f._partition FROM _k_judged j LEFT JOIN _k_files f USING (_file)
+           WHERE len(j._errors) > 0 ORDER BY j._file, j._line"""
+    ).df()
+    if failed.empty:
+        return
+    messages = {r.id: r.message for r in contract_rules(contract)}
+    field_names = list(contract.field_names)
+    reasons = []
+    for row in failed.to_dict("records"):
+        values = {n: (None if pd.isna(row[n]) else row[n]) for n in field_names}
+        parse_error = None if pd.isna(row["_parse_error"]) else row["_parse_error"]
+        reasons.append(_reason(contract, messages, list(row["_errors"]), parse_error, values))
+        counts[row["_file"]].quarantined += 1
+        for r in row["_errors"]:
+            report.rule_counts[r] += 1
+    frame = _quarantine_frame(
+        contract, report, failed["_file"].tolist(), failed["_line"].tolist(),
+        [list(x) for x in failed["_errors"]], reasons, failed["_raw"].tolist(),
+        [p.date() if hasattr(p, "date") else p for p in failed["_partition"]],
+    )
+    _insert_quarantine(con, frame)
+
+
+def _load_valid(con, contract: Contract, report: IngestReport, counts: dict[str, FileCounts]) -> None:
+    typed = ", ".join(f"{typed_sql(f)} AS {ident(f.name)}" for f in contract.fields)
+    keys = contract.dedup_key or contract.primary_key
+    target = raw_table(contract)
+    if keys:
+        key_cols = ", ".join(ident(k) for k in keys)
+        seen = " AND ".join(f"r.{ident(k)} IS NOT DISTINCT FROM v.{ident(k)}" for k in keys)
+        dup = (
+            f"(row_number() OVER (PARTITION BY {key_cols} ORDER BY _file, _line) > 1 "
+            f"OR EXISTS (SELECT 1 FROM {target} r WHERE {seen}))"
+        )
+    else:
+        dup = "FALSE"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _k_valid AS
+            SELECT v.*, {dup} AS _dup FROM (
+                SELECT {typed}, CAST(_extra AS JSON) AS _extra, _file, _line, _warnings
+                FROM _k_judged WHERE len(_errors) = 0) v"""
+    )
+    columns = ", ".join(ident(n) for n in contract.field_names)
+    con.execute(
+        f"""INSERT INTO {target} ({columns}, _extra, _file, _line, _partition, _ingested_at, _batch_id)
+            SELECT {columns}, _extra, v._file, _line, f._partition, now(), {literal(report.batch_id)}
+            FROM _k_valid v LEFT JOIN _k_files f USING (_file)
+            WHERE NOT _dup"""
+    )
+    con.execute(
+        f"""INSERT INTO {INGEST_SCHEMA}.warnings
+            SELECT {literal(contract.name)}, v._file, _line, _warnings, f._partition, {literal(report.batch_id)}, now()
+            FROM _k_valid v LEFT JOIN _k_files f USING (_file)
+            WHERE NOT _dup AND len(_warnings) > 0"""
+    )
+    for path, loaded, dedup, warned in con.execute(
+        """SELECT _file, count(*) FILTER (WHERE NOT _dup), count(*) FILTER (WHERE _dup),
+                  count(*) FILTER (WHERE NOT _dup AND len(_warnings) > 0)
+           FROM _k_valid GROUP BY _file"""
+    ).fetchall():
+        counts[path].loaded += loaded
+        counts[path].deduplicated += dedup
+        counts[path].warned += warned
+    for rule, n in con.execute(
+        "SELECT r, count(*) FROM (SELECT unnest(_warnings) AS r FROM _k_valid WHERE NOT _dup) GROUP BY r"
+    ).fetchall():
+        report.warning_counts[rule] += n
+
+
+def _ledger_row(con, contract: Contract, group: list[FileBatch], c: FileCounts, batch_id: str) -> None:
+    b = next(b for b in group if b.file.url == c.path)
+    c.new_columns = list(b.new_columns)
+    con.execute(
+        f"""INSERT INTO {INGEST_SCHEMA}.ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())""",
+        [
+            contract.name, c.path, b.checksum, b.file.size, c.partition, c.read, c.loaded, c.quarantined,
+            c.deduplicated, c.suppressed, c.warned, c.new_columns, c.missing_columns, c.file_error, batch_id,
+        ],
+    )
+
+
+def _previews(con, contract: Contract, report: IngestReport, rows: int) -> None:
+    """A few loaded and quarantined rows, PII masked, for the asset's metadata."""
+    fields = ", ".join(ident(n) for n in contract.field_names)
+    loaded = con.execute(
+        f"SELECT {fields} FROM {raw_table(contract)} WHERE _batch_id = ? LIMIT {int(rows)}", [report.batch_id]
+    ).df()
+    report.preview = mask_frame(loaded, contract.masked_fields)
+    quarantined = con.execute(
+        f"""SELECT file, line, array_to_string(rules, ', ') AS rules, reason, raw
+            FROM {INGEST_SCHEMA}.quarantine WHERE batch_id = ? ORDER BY file, line LIMIT {int(rows)}""",
+        [report.batch_id],
+    ).df()
+    has_pii = bool(contract.masked_fields)
+    quarantined["raw"] = [mask_raw_record(r if isinstance(r, str) else None, has_pii) for r in quarantined["raw"]]
+    report.quarantine_preview = quarantined
+
+
+__all__ = ["FileCounts", "IngestReport", "LandingFile", "ingest_source"]

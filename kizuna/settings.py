@@ -48,9 +48,11 @@ class Settings:
     truth_dir: str = "data/truth"
     warehouse_path: str = "data/warehouse/kizuna.duckdb"
     dagster_home: str = ".dagster"
+    dlt_pipelines_dir: str = "data/dlt"
     encryption_key_env: str = "KIZUNA_WAREHOUSE_KEY"
     threads: int = 2
     memory_limit: str = "8GB"
+    crm_postgres_enabled: bool = False
     crm_dsn: str = "postgresql://kizuna:kizuna@127.0.0.1:55432/crm"
     crm_schema: str = "crm"
     crm_table: str = "contacts"
@@ -69,6 +71,12 @@ class Settings:
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
+
+
+def _flag(env_value: str | None, configured: Any) -> bool:
+    """An on/off setting: the environment variable wins when set."""
+    value = env_value if env_value not in (None, "") else configured
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 def load_settings(path: str | os.PathLike | None = None) -> Settings:
@@ -96,9 +104,11 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
             root, env.get("KIZUNA_WAREHOUSE_PATH") or paths.get("warehouse", defaults.warehouse_path)
         ),
         dagster_home=_resolve(root, env.get("DAGSTER_HOME") or paths.get("dagster_home", defaults.dagster_home)),
+        dlt_pipelines_dir=_resolve(root, paths.get("dlt_pipelines", defaults.dlt_pipelines_dir)),
         encryption_key_env=wh.get("encryption_key_env", defaults.encryption_key_env),
         threads=int(wh.get("threads", defaults.threads)),
         memory_limit=str(wh.get("memory_limit", defaults.memory_limit)),
+        crm_postgres_enabled=_flag(env.get("KIZUNA_CRM_POSTGRES"), crm.get("enabled", defaults.crm_postgres_enabled)),
         crm_dsn=env.get("KIZUNA_CRM_DSN") or crm.get("dsn", defaults.crm_dsn),
         crm_schema=crm.get("schema", defaults.crm_schema),
         crm_table=crm.get("table", defaults.crm_table),

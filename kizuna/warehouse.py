@@ -37,7 +37,7 @@ def connect(settings: Settings | None = None, *, read_only: bool = False) -> duc
     config = {"threads": settings.threads, "memory_limit": settings.memory_limit}
     key = settings.encryption_key
     if key is None:
-        return duckdb.connect(str(path), read_only=read_only, config=config)
+        return _utc(duckdb.connect(str(path), read_only=read_only, config=config))
     ext_dir = extension_directory()
     if ext_dir is None:
         raise RuntimeError(
@@ -50,6 +50,12 @@ def connect(settings: Settings | None = None, *, read_only: bool = False) -> duc
     # The key is bound by DuckDB's parser only as a literal; it never reaches logs from here.
     con.execute(f"ATTACH '{_quote(str(path))}' AS {ALIAS} (ENCRYPTION_KEY '{_quote(key)}'{mode})")
     con.execute(f"USE {ALIAS}")
+    return _utc(con)
+
+
+def _utc(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Timestamps are stored and shown in UTC whatever the host's zone (business days use settings.tz)."""
+    con.execute("SET TimeZone = 'UTC'")
     return con
 
 

@@ -28,7 +28,7 @@ from data_contracts import Contract, contract_rules
 from data_contracts.rules import PARSE_RULE
 from data_contracts.sql import ident, judged_select, literal, typed_sql
 from kizuna.collect.landing import LandingFile, checksum, list_files, read_bytes
-from kizuna.collect.readers import FileBatch, jsonl_canonical_sql, jsonl_unknown_keys, read_file
+from kizuna.collect.readers import FileBatch, jsonl_canonical_sql, jsonl_unknown_keys, read_file, read_relation
 from kizuna.collect.store import INGEST_SCHEMA, ensure_tables, known_files, raw_table
 from kizuna.masking import mask_frame, mask_raw_record, mask_value
 
@@ -74,6 +74,21 @@ class IngestReport:
 
     def total(self, bucket: str) -> int:
         return sum(getattr(f, bucket) for f in self.files)
+
+    def merge(self, other: IngestReport) -> IngestReport:
+        """Add another ingestion of the same source (another input) to this report."""
+        self.files.extend(other.files)
+        self.skipped.extend(other.skipped)
+        for mine, theirs in (
+            (self.rule_counts, other.rule_counts),
+            (self.warning_counts, other.warning_counts),
+            (self.judged_rule_counts, other.judged_rule_counts),
+        ):
+            mine.update(theirs)
+        for name in ("preview", "quarantine_preview", "batch"):
+            frames = [f for f in (getattr(self, name), getattr(other, name)) if f is not None and not f.empty]
+            setattr(self, name, pd.concat(frames, ignore_index=True) if frames else getattr(self, name))
+        return self
 
     @property
     def totals(self) -> dict[str, int]:
@@ -128,6 +143,56 @@ def ingest_source(
             group, group_bytes = [], 0
     if group:
         _ingest_group(con, contract, group, report, reference_time, batches if keep_batch else None)
+    if keep_batch:
+        report.batch = pd.concat(batches, ignore_index=True) if batches else pd.DataFrame()
+    _previews(con, contract, report, preview_rows)
+    return report
+
+
+def ingest_landed_table(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    table: str,
+    origin: str,
+    *,
+    load_column: str = "_dlt_load_id",
+    loads: Iterable[str],
+    ignore_columns: Iterable[str] = ("_dlt_load_id", "_dlt_id"),
+    reference_time: datetime | None = None,
+    keep_batch: bool = False,
+    preview_rows: int = 5,
+) -> IngestReport:
+    """Judge and split rows that a connector (dlt) landed in a warehouse table, load by load.
+
+    Each load is one ledger entry (`<origin>#load=<id>`): a load already split is not split again,
+    and a load landed by a run that crashed before splitting is split by the next run.
+    """
+    con.execute("SET TimeZone = 'UTC'")
+    ensure_tables(con, contract)
+    reference_time = reference_time or datetime.now(UTC)
+    report = IngestReport(source=contract.name, batch_id=uuid.uuid4().hex)
+    known = known_files(con, contract.name)
+    ignored = set(ignore_columns)
+    header = [
+        name
+        for (name,) in con.execute(f"SELECT column_name FROM (DESCRIBE SELECT * FROM {table})").fetchall()
+        if name not in ignored
+    ]
+    batches: list[pd.DataFrame] = []
+    for load_id in loads:
+        url = f"{origin}#load={load_id}"
+        if (url, load_id) in known:
+            report.skipped.append(url)
+            continue
+        con.execute(
+            f"""CREATE OR REPLACE TEMP VIEW _k_landed AS
+                SELECT *, row_number() OVER (ORDER BY _dlt_id) AS _line FROM {table}
+                WHERE {ident(load_column)} = {literal(load_id)}"""
+        )
+        file = LandingFile(contract.name, url, url, None, 0)
+        batch = read_relation(contract, file, load_id, con, "_k_landed", header)
+        _ingest_group(con, contract, [batch], report, reference_time, batches if keep_batch else None)
+    con.execute("DROP VIEW IF EXISTS _k_landed")
     if keep_batch:
         report.batch = pd.concat(batches, ignore_index=True) if batches else pd.DataFrame()
     _previews(con, contract, report, preview_rows)
@@ -388,4 +453,4 @@ def _previews(con, contract: Contract, report: IngestReport, rows: int) -> None:
     report.quarantine_preview = quarantined
 
 
-__all__ = ["FileCounts", "IngestReport", "LandingFile", "ingest_source"]
+__all__ = ["FileCounts", "IngestReport", "LandingFile", "ingest_landed_table", "ingest_source"]

@@ -253,34 +253,44 @@ def read_parquet(contract: Contract, file: LandingFile, data: bytes, checksum: s
     except Exception as exc:  # noqa: BLE001 - any failure to read means an unreadable file
         batch.file_error = f"unreadable Parquet file: {exc}"
         return batch
-    header = list(table.column_names)
-    batch.header = header
-    batch.read = table.num_rows
-    batch.missing_required = [c for c in contract.required_columns if c not in header]
-    batch.new_columns = [h for h in header if h not in set(contract.field_names)]
     table = table.append_column("_line", pa.array(np.arange(1, table.num_rows + 1), pa.int64()))
     name = "_kizuna_parquet_rows"
     con.register(name, table)
     try:
-        cols = [
-            f"nullif(CAST({ident(n)} AS VARCHAR), '') AS {ident(n)}" if n in header
-            else f"CAST(NULL AS VARCHAR) AS {ident(n)}"
-            for n in contract.field_names
-        ]
-        everything = ", ".join(ident(h) for h in header)
-        extra = (
-            f"CAST(to_json(struct_pack({', '.join(ident(h) for h in batch.new_columns)})) AS VARCHAR)"
-            if batch.new_columns
-            else "CAST(NULL AS VARCHAR)"
-        )
-        batch.table = con.execute(
-            f"""SELECT {", ".join(cols)}, {literal(file.url)} AS _file, _line,
-                       CAST(to_json(struct_pack({everything})) AS VARCHAR) AS _raw,
-                       CAST(NULL AS VARCHAR) AS _parse_error, {extra} AS _extra
-                FROM {name} ORDER BY _line"""
-        ).to_arrow_table()
+        return read_relation(contract, file, checksum, con, name, [c for c in table.column_names if c != "_line"])
     finally:
         con.unregister(name)
+
+
+def read_relation(contract: Contract, file: LandingFile, checksum: str, con: duckdb.DuckDBPyConnection,
+                  relation: str, header: list[str]) -> FileBatch:
+    """Records of a typed relation (a Parquet file, a table landed by dlt) as text.
+
+    The relation has a `_line` column; `header` names its data columns. Values are cast to text
+    in a UTC session, so a timestamp reads the same as it would in a file.
+    """
+    batch = FileBatch(file=file, checksum=checksum, header=list(header))
+    batch.missing_required = [c for c in contract.required_columns if c not in header]
+    batch.new_columns = [h for h in header if h not in set(contract.field_names)]
+    cols = [
+        f"nullif(CAST({ident(n)} AS VARCHAR), '') AS {ident(n)}" if n in header
+        else f"CAST(NULL AS VARCHAR) AS {ident(n)}"
+        for n in contract.field_names
+    ]
+    everything = ", ".join(ident(h) for h in header)
+    extra = (
+        f"CAST(to_json(struct_pack({', '.join(ident(h) for h in batch.new_columns)})) AS VARCHAR)"
+        if batch.new_columns
+        else "CAST(NULL AS VARCHAR)"
+    )
+    con.execute("SET TimeZone = 'UTC'")
+    batch.table = con.execute(
+        f"""SELECT {", ".join(cols)}, {literal(file.url)} AS _file, _line,
+                   CAST(to_json(struct_pack({everything})) AS VARCHAR) AS _raw,
+                   CAST(NULL AS VARCHAR) AS _parse_error, {extra} AS _extra
+            FROM {relation} ORDER BY _line"""
+    ).fetch_arrow_table()
+    batch.read = batch.table.num_rows
     return batch
 
 

@@ -3,6 +3,7 @@
 The assets are generated from `data_contracts/*.yml`: adding a contract adds an asset, its checks
 and its place in the sensor and schedule. Event-like sources are partitioned by arrival day and
 backfill in a single run; snapshot sources (CRM, catalog, loyalty members) load every new file.
+The CRM's contacts also come from its PostgreSQL database when settings enable it.
 """
 
 
@@ -15,10 +16,13 @@ from dagster_project.defs.collect.metadata import ingest_metadata
 from dagster_project.defs.collect.partitions import daily_partitions, days_of
 from dagster_project.resources import WAREHOUSE_POOL, KizunaSettings
 from data_contracts import Contract, load_contracts
+from kizuna.collect.crm_database import ingest_crm_database
 from kizuna.collect.ingest import ingest_source
 from kizuna.collect.store import raw_table
 
 GROUP = "collect"
+# The CRM's contacts arrive as CSV exports and, when configured, straight from its database.
+CRM_CONTRACT = "crm_contacts"
 
 
 def raw_asset_key(source: str) -> dg.AssetKey:
@@ -51,6 +55,13 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
                 con, contract, settings.landing_url, days,
                 reference_time=reference_time, keep_batch=True, preview_rows=settings.preview_rows,
             )
+            if contract.name == CRM_CONTRACT and settings.crm_postgres_enabled:
+                report.merge(
+                    ingest_crm_database(
+                        con, contract, settings,
+                        reference_time=reference_time, keep_batch=True, preview_rows=settings.preview_rows,
+                    )
+                )
             where, params = ("WHERE _partition BETWEEN ? AND ?", [days[0], days[-1]]) if days else ("", [])
             row_count = con.execute(f"SELECT count(*) FROM {raw_table(contract)} {where}", params).fetchone()[0]
         totals = report.totals

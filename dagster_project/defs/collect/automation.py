@@ -1,6 +1,7 @@
 """When ingestion runs: a daily schedule for yesterday's files, and a sensor for files that arrive."""
 
 
+import hashlib
 import json
 from collections import defaultdict
 
@@ -14,7 +15,6 @@ from kizuna.collect.landing import list_files
 ingest_job = dg.define_asset_job(
     "ingest_job",
     selection=dg.AssetSelection.groups(GROUP),
-    partitions_def=daily_partitions,
     description="Ingest every source's landing files for the selected arrival days.",
 )
 
@@ -45,6 +45,8 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, kizuna: KizunaSett
     """Compares the landing zone with what the sensor saw last time (its cursor), never the warehouse:
     the warehouse has one writer, and a sensor is not it."""
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    # Run keys name what was seen before, so a re-evaluation after a crash asks for the same runs.
+    generation = hashlib.sha1((context.cursor or "").encode()).hexdigest()[:12]
     current = _fingerprints(kizuna.settings().landing_url)
     changed: dict[str, list[str | None]] = defaultdict(list)
     for source, files in current.items():
@@ -59,7 +61,7 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, kizuna: KizunaSett
             if not keys:
                 continue
             yield dg.RunRequest(
-                run_key=f"{source}:{keys[0]}:{keys[-1]}:{len(keys)}:{context.cursor and hash(context.cursor)}",
+                run_key=f"{source}:{keys[0]}:{keys[-1]}:{generation}",
                 asset_selection=[key],
                 tags={
                     "dagster/asset_partition_range_start": keys[0],
@@ -67,7 +69,7 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, kizuna: KizunaSett
                 },
             )
         else:
-            yield dg.RunRequest(run_key=f"{source}:{len(partitions)}:{hash(context.cursor)}", asset_selection=[key])
+            yield dg.RunRequest(run_key=f"{source}:{generation}", asset_selection=[key])
     context.update_cursor(
         json.dumps({url: size for files in current.values() for url, (size, _) in files.items()}, sort_keys=True)
     )

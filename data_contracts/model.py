@@ -173,6 +173,11 @@ def load_contract(path: str | Path) -> Contract:
     groups = tuple(
         _check_names(f"one_of_required[{i}]", g) for i, g in enumerate(raw.get("one_of_required") or ())
     )
+    dedup_key = _check_names("dedup_key", raw.get("dedup_key"))
+    optional = [c for c in dedup_key if not next(f for f in fields if f.name == c).required]
+    if optional:
+        # A record without its dedup key could never be recognised as a duplicate.
+        raise _fail(path, "dedup_key", f"names fields that are not required: {optional}")
     event_time = raw.get("event_time")
     if event_time is not None:
         _check_names("event_time", [event_time])
@@ -190,7 +195,7 @@ def load_contract(path: str | Path) -> Contract:
         partition_pattern=partition.get("pattern"),
         partition_kind=kind,
         primary_key=_check_names("primary_key", raw.get("primary_key")),
-        dedup_key=_check_names("dedup_key", raw.get("dedup_key")),
+        dedup_key=dedup_key,
         event_time=event_time,
         freshness=dict(raw.get("freshness") or {}),
         one_of_required=groups,

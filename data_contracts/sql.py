@@ -41,6 +41,8 @@ _RANGE_GUARDS = {
 # look for them outside string literals.
 _JSON_STRINGS = r'"(?:[^"\\]|\\.)*"'
 _JSON_LENIENT = r",[ \t\n\r]*[\]}]|[nN][aA][nN]|[iI][nN][fF]"
+# Typed values of a judged batch are computed once, in columns with this prefix.
+TYPED_PREFIX = "__typed__"
 
 
 def typed_sql(f: Field, column: str | None = None) -> str:
@@ -51,8 +53,16 @@ def typed_sql(f: Field, column: str | None = None) -> str:
         return col
     if f.type == "json":
         stripped = f"regexp_replace({col}, {literal(_JSON_STRINGS)}, '\"\"', 'g')"
-        strict = f"NOT regexp_matches({stripped}, {literal(_JSON_LENIENT)})"
-        return f"CASE WHEN json_valid({col}) AND {strict} THEN CAST({col} AS JSON) END"
+        # Stripping string literals is costly; only texts where the lenient forms appear at all
+        # (rarely, and mostly inside strings) need it.
+        suspect = f"regexp_matches({col}, {literal(_JSON_LENIENT)})"
+        lenient = f"regexp_matches({stripped}, {literal(_JSON_LENIENT)})"
+        # Nested CASEs, not AND: DuckDB evaluates a CASE branch only on the rows that reach it.
+        return (
+            f"CASE WHEN NOT json_valid({col}) THEN NULL "
+            f"WHEN {suspect} THEN (CASE WHEN {lenient} THEN NULL ELSE CAST({col} AS JSON) END) "
+            f"ELSE CAST({col} AS JSON) END"
+        )
     if f.type == "timestamp":
         # A timestamp written without an offset is UTC (the connection's TimeZone is UTC).
         cast = f"TRY_CAST({col} AS TIMESTAMPTZ)"
@@ -74,15 +84,24 @@ def _bound(f: Field, value: object) -> str:
     return literal(value)
 
 
-def violation_sql(rule: Rule, contract: Contract, reference_time: datetime) -> str:
-    """A boolean SQL expression, TRUE when the row breaks the rule."""
+def typed_column(name: str) -> str:
+    """The column of a judged batch that holds a field's typed value."""
+    return ident(TYPED_PREFIX + name)
+
+
+def violation_sql(rule: Rule, contract: Contract, reference_time: datetime, *, precomputed: bool = False) -> str:
+    """A boolean SQL expression, TRUE when the row breaks the rule.
+
+    With `precomputed`, typed values are read from the batch's typed columns (see `judged_select`)
+    instead of being computed again for every rule.
+    """
     if rule.kind == "parse":
         return '"_parse_error" IS NOT NULL'
     if rule.kind == "one_of_required":
         return "(" + " AND ".join(f"{ident(c)} IS NULL" for c in rule.fields) + ")"
     f = contract.field(rule.field)
     col = ident(f.name)
-    typed = typed_sql(f)
+    typed = typed_column(f.name) if precomputed else typed_sql(f)
     if rule.kind == "required":
         return f"{col} IS NULL"
     if rule.kind == "required_when":
@@ -115,14 +134,14 @@ def row_rules(contract: Contract) -> list[Rule]:
     return [r for r in contract_rules(contract) if r.scope == "row"]
 
 
-def failures_sql(contract: Contract, reference_time: datetime, severity: str) -> str:
+def failures_sql(contract: Contract, reference_time: datetime, severity: str, *, precomputed: bool = False) -> str:
     """A LIST(VARCHAR) expression of the ids of failed rules of one severity (empty when none).
 
     A record that could not be parsed fails only `parse`: its fields say nothing.
     """
     rules = [r for r in row_rules(contract) if r.severity == severity]
     items = [
-        f"CASE WHEN {violation_sql(r, contract, reference_time)} THEN {literal(r.id)} END"
+        f"CASE WHEN {violation_sql(r, contract, reference_time, precomputed=precomputed)} THEN {literal(r.id)} END"
         for r in rules
         if r.id != PARSE_RULE
     ]
@@ -132,17 +151,26 @@ def failures_sql(contract: Contract, reference_time: datetime, severity: str) ->
     return f"CASE WHEN \"_parse_error\" IS NOT NULL THEN []::VARCHAR[] ELSE {listed} END"
 
 
-def judged_select(contract: Contract, batch: str, reference_time: datetime) -> str:
-    """SELECT over the batch adding `_errors` and `_warnings` (lists of rule ids) per row."""
+def judged_select(contract: Contract, batch: str, reference_time: datetime, *, text: bool = True) -> str:
+    """SELECT over the batch adding `_errors` and `_warnings` (lists of rule ids) per row, and each
+    field's typed value (`typed_column(name)`), computed once for the rules and for loading.
+
+    With `text=False` the batch's text columns are left out (they are wide, and only the few
+    failed records need them again): what remains is every column starting with `_` (file, line,
+    sequence, extra columns...) and the typed values.
+    """
+    typed = ", ".join(f"{typed_sql(f)} AS {typed_column(f.name)}" for f in contract.fields)
+    kept = "*" if text else "COLUMNS(c -> starts_with(c, '_') AND c NOT IN ('_raw', '_parse_error'))"
     return (
-        f"SELECT *, {failures_sql(contract, reference_time, ERROR)} AS _errors, "
-        f"{failures_sql(contract, reference_time, 'warn')} AS _warnings FROM {batch}"
+        f"SELECT {kept}, {failures_sql(contract, reference_time, ERROR, precomputed=True)} AS _errors, "
+        f"{failures_sql(contract, reference_time, 'warn', precomputed=True)} AS _warnings "
+        f"FROM (SELECT *, {typed} FROM {batch})"
     )
 
 
-def typed_columns_sql(contract: Contract) -> str:
-    """The select list that turns a judged batch's text columns into the raw table's typed columns."""
-    return ", ".join(f"{typed_sql(f)} AS {ident(f.name)}" for f in contract.fields)
+def typed_columns_sql(contract: Contract, qualifier: str = "") -> str:
+    """The select list that takes a judged batch's typed values as the raw table's columns."""
+    return ", ".join(f"{qualifier}{typed_column(f.name)} AS {ident(f.name)}" for f in contract.fields)
 
 
 def raw_table_columns(contract: Contract) -> list[tuple[str, str]]:

@@ -16,17 +16,19 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from data_contracts import Contract, contract_rules
 from data_contracts.rules import PARSE_RULE
-from data_contracts.sql import ident, judged_select, literal, typed_sql
+from data_contracts.sql import ident, judged_select, literal, typed_column, typed_columns_sql
 from kizuna.collect.landing import LandingFile, checksum, list_files, read_bytes
 from kizuna.collect.readers import FileBatch, jsonl_canonical_sql, jsonl_unknown_keys, read_file, read_relation
 from kizuna.collect.store import INGEST_SCHEMA, ensure_tables, known_files, raw_table
@@ -34,6 +36,7 @@ from kizuna.masking import mask_frame, mask_raw_record, mask_value
 
 # Files are processed in groups of about this many bytes: bounded memory, one transaction each.
 GROUP_BYTES = 256 * 1024 * 1024
+READ_THREADS = 4
 
 
 @dataclass
@@ -127,26 +130,49 @@ def ingest_source(
     files = [f for f in list_files(contract, landing_url) if wanted is None or f.partition in wanted]
     known = known_files(con, contract.name)
     batches: list[pd.DataFrame] = []
-    group: list[FileBatch] = []
-    group_bytes = 0
-    for file in files:
-        data = read_bytes(landing_url, file.path)
-        digest = checksum(data)
-        if (file.url, digest) in known:
-            report.skipped.append(file.url)
-            continue
-        group.append(read_file(contract, file, data, digest, con))
-        group_bytes += len(data)
-        del data
-        if group_bytes >= GROUP_BYTES:
+    for chunk in _chunks(files):
+        read = _read_all(con, contract, landing_url, chunk, known)
+        report.skipped.extend(f.url for f, b in zip(chunk, read, strict=True) if b is None)
+        group = [b for b in read if b is not None]
+        if group:
             _ingest_group(con, contract, group, report, reference_time, batches if keep_batch else None)
-            group, group_bytes = [], 0
-    if group:
-        _ingest_group(con, contract, group, report, reference_time, batches if keep_batch else None)
     if keep_batch:
         report.batch = pd.concat(batches, ignore_index=True) if batches else pd.DataFrame()
     _previews(con, contract, report, preview_rows)
     return report
+
+
+def _chunks(files: list[LandingFile]) -> Iterator[list[LandingFile]]:
+    """Groups of files of about GROUP_BYTES together (sizes as listed)."""
+    chunk: list[LandingFile] = []
+    size = 0
+    for file in files:
+        chunk.append(file)
+        size += file.size
+        if size >= GROUP_BYTES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def _read_all(con: duckdb.DuckDBPyConnection, contract: Contract, landing_url: str,
+              files: list[LandingFile], known: set[tuple[str, str]]) -> list[FileBatch | None]:
+    """Read and checksum files, and split those not in the ledger (None for those that are), on a
+    few threads: numpy and hashlib release the GIL. Parquet goes through DuckDB, whose connection
+    is not shared across threads: those are read in turn."""
+
+    def one(file: LandingFile) -> FileBatch | None:
+        data = read_bytes(landing_url, file.path)
+        digest = checksum(data)
+        if (file.url, digest) in known:
+            return None
+        return read_file(contract, file, data, digest, con)
+
+    if contract.format != "jsonl" or len(files) < 2:
+        return [one(f) for f in files]
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        return list(pool.map(one, files))
 
 
 def ingest_landed_table(
@@ -210,15 +236,6 @@ def _ingest_group(
     counts = {b.file.url: _counts_of(b) for b in group}
     con.execute("BEGIN TRANSACTION")
     try:
-        con.register(
-            "_k_files",
-            pa.table(
-                {
-                    "_file": [b.file.url for b in group],
-                    "_partition": pa.array([b.file.partition for b in group], pa.date32()),
-                }
-            ),
-        )
         for b in group:
             if b.file_error:
                 _quarantine_unreadable(con, contract, b, report, counts[b.file.url])
@@ -226,17 +243,17 @@ def _ingest_group(
                 _quarantine_rejected(con, contract, b, report, counts[b.file.url])
         judged = [b for b in group if not b.file_error and not b.missing_required and b.read]
         if judged:
-            _canonical(con, contract, judged)
-            judge = judged_select(contract, "_k_canon", reference_time)
+            source, canonical = _canonical(con, contract, judged)
+            judge = judged_select(contract, f"({canonical('_k_src')})", reference_time, text=False)
             con.execute(f"CREATE OR REPLACE TEMP TABLE _k_judged AS {judge}")
             for rule, n in con.execute(
                 "SELECT r, count(*) FROM (SELECT unnest(_errors || _warnings) AS r FROM _k_judged) GROUP BY r"
             ).fetchall():
                 report.judged_rule_counts[rule] += n
-            _quarantine_failed(con, contract, report, counts)
+            _quarantine_failed(con, contract, report, counts, source, canonical)
             _load_valid(con, contract, report, counts)
             if batches is not None:
-                batches.append(con.execute("SELECT * EXCLUDE (_errors, _warnings) FROM _k_judged").df())
+                batches.append(con.execute(f"SELECT * EXCLUDE (_seq) FROM ({canonical('_k_src')})").df())
         for c in counts.values():
             _ledger_row(con, contract, group, c, report.batch_id)
         con.execute("COMMIT")
@@ -244,12 +261,12 @@ def _ingest_group(
         con.execute("ROLLBACK")
         raise
     finally:
-        for name in ("_k_files", "_k_lines", "_k_rows"):
+        for name in ("_k_src", "_k_failed_src"):
             try:
                 con.unregister(name)
             except duckdb.Error:
                 pass
-        con.execute("DROP TABLE IF EXISTS _k_judged; DROP TABLE IF EXISTS _k_valid; DROP VIEW IF EXISTS _k_canon")
+        con.execute("DROP TABLE IF EXISTS _k_judged; DROP TABLE IF EXISTS _k_dup")
     report.files.extend(counts.values())
 
 
@@ -264,18 +281,22 @@ def _counts_of(b: FileBatch) -> FileCounts:
     )
 
 
-def _canonical(con: duckdb.DuckDBPyConnection, contract: Contract, judged: list[FileBatch]) -> None:
-    """Create the view `_k_canon`: one row per record, one text column per contract field."""
+def _canonical(con: duckdb.DuckDBPyConnection, contract: Contract,
+               judged: list[FileBatch]) -> tuple[pa.Table, Callable[[str], str]]:
+    """Register the group's records as `_k_src` (with a row number `_seq`); return them and a
+    function giving the SQL that reads any such table as canonical text records."""
     table = pa.concat_tables([b.table for b in judged], promote_options="permissive")
+    table = table.append_column("_seq", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    partitions = pa.array([b.file.partition for b in judged], pa.date32())
+    per_row = np.repeat(np.arange(len(judged)), [b.table.num_rows for b in judged])
+    table = table.append_column("_partition", partitions.take(pa.array(per_row, pa.int64())))
+    con.register("_k_src", table)
     if contract.format == "jsonl":
-        con.register("_k_lines", table)
-        extra_keys = jsonl_unknown_keys(con, contract, "_k_lines")
+        extra_keys = jsonl_unknown_keys(con, contract, "_k_src")
         for b in judged:
             b.new_columns = extra_keys
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _k_canon AS {jsonl_canonical_sql(contract, '_k_lines', extra_keys)}")
-    else:
-        con.register("_k_rows", table)
-        con.execute("CREATE OR REPLACE TEMP VIEW _k_canon AS SELECT * FROM _k_rows")
+        return table, lambda view: jsonl_canonical_sql(contract, view, extra_keys)
+    return table, lambda view: f"SELECT * FROM {view}"
 
 
 def _reason(contract: Contract, messages: dict[str, str], rules: list[str], parse_error: str | None,
@@ -353,73 +374,87 @@ def _quarantine_rejected(con, contract: Contract, b: FileBatch, report: IngestRe
         report.rule_counts[r] += n
 
 
-def _quarantine_failed(con, contract: Contract, report: IngestReport, counts: dict[str, FileCounts]) -> None:
-    failed = con.execute(
-        """SELECT j.*, f._partition FROM _k_judged j LEFT JOIN _k_files f USING (_file)
-           WHERE len(j._errors) > 0 ORDER BY j._file, j._line"""
-    ).df()
-    if failed.empty:
+def _quarantine_failed(con, contract: Contract, report: IngestReport, counts: dict[str, FileCounts],
+                       source: pa.Table, canonical: Callable[[str], str]) -> None:
+    """Quarantine the records that broke an error rule, with their text values and raw record.
+
+    The judged table holds typed values only; the few failed records are read again as text.
+    """
+    failed_rules = con.execute(
+        "SELECT _seq, _errors FROM _k_judged WHERE len(_errors) > 0 ORDER BY _seq"
+    ).fetchall()
+    if not failed_rules:
         return
+    con.register("_k_failed_src", source.take(pa.array([seq for seq, _ in failed_rules], pa.int64())))
+    failed = con.execute(
+        f"SELECT * FROM ({canonical('_k_failed_src')}) ORDER BY _seq"
+    ).df()
     messages = {r.id: r.message for r in contract_rules(contract)}
     field_names = list(contract.field_names)
-    reasons = []
-    for row in failed.to_dict("records"):
+    reasons, rules = [], []
+    for row, (_, errors) in zip(failed.to_dict("records"), failed_rules, strict=True):
         values = {n: (None if pd.isna(row[n]) else row[n]) for n in field_names}
         parse_error = None if pd.isna(row["_parse_error"]) else row["_parse_error"]
-        reasons.append(_reason(contract, messages, list(row["_errors"]), parse_error, values))
+        reasons.append(_reason(contract, messages, list(errors), parse_error, values))
+        rules.append(list(errors))
         counts[row["_file"]].quarantined += 1
-        for r in row["_errors"]:
+        for r in errors:
             report.rule_counts[r] += 1
     frame = _quarantine_frame(
-        contract, report, failed["_file"].tolist(), failed["_line"].tolist(),
-        [list(x) for x in failed["_errors"]], reasons, failed["_raw"].tolist(),
-        [p.date() if hasattr(p, "date") else p for p in failed["_partition"]],
+        contract, report, failed["_file"].tolist(), failed["_line"].tolist(), rules, reasons,
+        failed["_raw"].tolist(), [p.date() if hasattr(p, "date") else p for p in failed["_partition"]],
     )
     _insert_quarantine(con, frame)
 
 
 def _load_valid(con, contract: Contract, report: IngestReport, counts: dict[str, FileCounts]) -> None:
-    typed = ", ".join(f"{typed_sql(f)} AS {ident(f.name)}" for f in contract.fields)
-    keys = contract.dedup_key or contract.primary_key
+    """Load the valid records that are not duplicates; count loaded, deduplicated and warned."""
     target = raw_table(contract)
+    keys = [typed_column(k) for k in (contract.dedup_key or contract.primary_key)]
     if keys:
-        key_cols = ", ".join(ident(k) for k in keys)
-        seen = " AND ".join(f"r.{ident(k)} IS NOT DISTINCT FROM v.{ident(k)}" for k in keys)
-        dup = (
-            f"(row_number() OVER (PARTITION BY {key_cols} ORDER BY _file, _line) > 1 "
-            f"OR EXISTS (SELECT 1 FROM {target} r WHERE {seen}))"
+        on = " AND ".join(f"v.{k} = d.{k}" for k in keys)
+        seen = " AND ".join(f"r.{ident(name)} = v.{k}" for name, k in zip(contract.dedup_key or contract.primary_key,
+                                                                          keys, strict=True))
+        key_list = ", ".join(keys)
+        # Duplicates are rare: the window runs only over keys that occur twice in the batch.
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _k_dup AS
+                WITH valid AS (SELECT _seq, _file, _line, {key_list} FROM _k_judged WHERE len(_errors) = 0),
+                     repeated AS (SELECT {key_list} FROM valid GROUP BY ALL HAVING count(*) > 1)
+                SELECT _seq FROM valid v WHERE EXISTS (SELECT 1 FROM {target} r WHERE {seen})
+                UNION
+                SELECT v._seq FROM valid v JOIN repeated d ON {on}
+                QUALIFY row_number() OVER (PARTITION BY {", ".join("v." + k for k in keys)}
+                                           ORDER BY v._file, v._line) > 1"""
         )
     else:
-        dup = "FALSE"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _k_valid AS
-            SELECT v.*, {dup} AS _dup FROM (
-                SELECT {typed}, CAST(_extra AS JSON) AS _extra, _file, _line, _warnings
-                FROM _k_judged WHERE len(_errors) = 0) v"""
-    )
+        con.execute("CREATE OR REPLACE TEMP TABLE _k_dup AS SELECT CAST(NULL AS BIGINT) AS _seq WHERE FALSE")
     columns = ", ".join(ident(n) for n in contract.field_names)
+    has_dups = con.execute("SELECT count(*) FROM _k_dup").fetchone()[0] > 0
+    keep = "len(_errors) = 0" + (" AND _seq NOT IN (SELECT _seq FROM _k_dup)" if has_dups else "")
     con.execute(
         f"""INSERT INTO {target} ({columns}, _extra, _file, _line, _partition, _ingested_at, _batch_id)
-            SELECT {columns}, _extra, v._file, _line, f._partition, now(), {literal(report.batch_id)}
-            FROM _k_valid v LEFT JOIN _k_files f USING (_file)
-            WHERE NOT _dup"""
+            SELECT {typed_columns_sql(contract)}, CAST(_extra AS JSON), _file, _line, _partition,
+                   now(), {literal(report.batch_id)}
+            FROM _k_judged WHERE {keep}"""
     )
     con.execute(
         f"""INSERT INTO {INGEST_SCHEMA}.warnings
-            SELECT {literal(contract.name)}, v._file, _line, _warnings, f._partition, {literal(report.batch_id)}, now()
-            FROM _k_valid v LEFT JOIN _k_files f USING (_file)
-            WHERE NOT _dup AND len(_warnings) > 0"""
+            SELECT {literal(contract.name)}, _file, _line, _warnings, _partition, {literal(report.batch_id)}, now()
+            FROM _k_judged WHERE {keep} AND len(_warnings) > 0"""
     )
     for path, loaded, dedup, warned in con.execute(
-        """SELECT _file, count(*) FILTER (WHERE NOT _dup), count(*) FILTER (WHERE _dup),
-                  count(*) FILTER (WHERE NOT _dup AND len(_warnings) > 0)
-           FROM _k_valid GROUP BY _file"""
+        """SELECT _file, count(*) FILTER (WHERE d._seq IS NULL), count(*) FILTER (WHERE d._seq IS NOT NULL),
+                  count(*) FILTER (WHERE d._seq IS NULL AND len(_warnings) > 0)
+           FROM _k_judged j LEFT JOIN _k_dup d USING (_seq)
+           WHERE len(_errors) = 0 GROUP BY _file"""
     ).fetchall():
         counts[path].loaded += loaded
         counts[path].deduplicated += dedup
         counts[path].warned += warned
     for rule, n in con.execute(
-        "SELECT r, count(*) FROM (SELECT unnest(_warnings) AS r FROM _k_valid WHERE NOT _dup) GROUP BY r"
+        """SELECT r, count(*) FROM (SELECT unnest(_warnings) AS r FROM _k_judged
+           WHERE len(_errors) = 0 AND _seq NOT IN (SELECT _seq FROM _k_dup)) GROUP BY r"""
     ).fetchall():
         report.warning_counts[rule] += n
 

@@ -140,7 +140,8 @@ def jsonl_unknown_keys(con: duckdb.DuckDBPyConnection, contract: Contract, lines
 
 
 def jsonl_canonical_sql(contract: Contract, lines_view: str, extra_keys: list[str]) -> str:
-    """SQL turning a lines view into canonical text records (one JSON parse per line)."""
+    """SQL turning a lines view (with a row number `_seq`) into canonical text records (one JSON
+    parse per line)."""
     spec, where = _json_parts(contract)
     for key in extra_keys:
         spec.setdefault(key, "JSON")
@@ -162,12 +163,12 @@ def jsonl_canonical_sql(contract: Contract, lines_view: str, extra_keys: list[st
         extra = "CAST(NULL AS VARCHAR)"
     return f"""
         WITH parsed AS (
-            SELECT _file, _line, _raw, _pre_error,
+            SELECT _file, _line, _seq, _partition, _raw, _pre_error,
                    CASE WHEN _pre_error IS NULL AND starts_with(ltrim(_raw), '{{')
                         THEN try(from_json(_raw, {spec_sql})) END AS _s
             FROM {lines_view})
         SELECT {", ".join(cols)},
-               CAST(_file AS VARCHAR) AS _file, _line,
+               CAST(_file AS VARCHAR) AS _file, _line, _seq, _partition,
                rtrim(CAST(_raw AS VARCHAR), chr(13) || chr(10)) AS _raw,
                coalesce(_pre_error, CASE WHEN _s IS NOT NULL THEN NULL
                                          WHEN starts_with(ltrim(_raw), '{{') THEN 'invalid JSON'

@@ -37,6 +37,8 @@ from kizuna.masking import mask_frame, mask_raw_record, mask_value
 # Files are processed in groups of about this many bytes: bounded memory, one transaction each.
 GROUP_BYTES = 256 * 1024 * 1024
 READ_THREADS = 4
+# At most about this many passing records per group are judged again by the asset check.
+CHECK_SAMPLE_ROWS = 50_000
 
 
 @dataclass
@@ -73,7 +75,9 @@ class IngestReport:
     judged_rule_counts: Counter = field(default_factory=Counter)
     preview: pd.DataFrame | None = None  # loaded rows, PII masked
     quarantine_preview: pd.DataFrame | None = None  # quarantined rows, PII masked
-    batch: pd.DataFrame | None = None  # the judged text records, for asset checks (when asked)
+    batch: pd.DataFrame | None = None  # judged text records to check again (when asked): see _check_sample
+    judged_rows: int = 0  # records judged by the SQL split
+    checked_rows: int = 0  # of which in `batch`
 
     def total(self, bucket: str) -> int:
         return sum(getattr(f, bucket) for f in self.files)
@@ -82,6 +86,8 @@ class IngestReport:
         """Add another ingestion of the same source (another input) to this report."""
         self.files.extend(other.files)
         self.skipped.extend(other.skipped)
+        self.judged_rows += other.judged_rows
+        self.checked_rows += other.checked_rows
         for mine, theirs in (
             (self.rule_counts, other.rule_counts),
             (self.warning_counts, other.warning_counts),
@@ -253,7 +259,7 @@ def _ingest_group(
             _quarantine_failed(con, contract, report, counts, source, canonical)
             _load_valid(con, contract, report, counts)
             if batches is not None:
-                batches.append(con.execute(f"SELECT * EXCLUDE (_seq) FROM ({canonical('_k_src')})").df())
+                batches.append(_check_sample(con, source, canonical, report))
         for c in counts.values():
             _ledger_row(con, contract, group, c, report.batch_id)
         con.execute("COMMIT")
@@ -268,6 +274,30 @@ def _ingest_group(
                 pass
         con.execute("DROP TABLE IF EXISTS _k_judged; DROP TABLE IF EXISTS _k_dup")
     report.files.extend(counts.values())
+
+
+def _check_sample(con: duckdb.DuckDBPyConnection, source: pa.Table, canonical: Callable[[str], str],
+                  report: IngestReport) -> pd.DataFrame:
+    """The judged records another judge should see again, as text: every record that failed or
+    warned, and the others in full up to CHECK_SAMPLE_ROWS, beyond that an even sample of them.
+
+    Great Expectations on pandas takes seconds per 100k records: judging every record again would
+    make a backfill of a million events crawl, while this keeps each verdict of the split checked.
+    """
+    flagged = [
+        seq for (seq,) in con.execute(
+            "SELECT _seq FROM _k_judged WHERE len(_errors) > 0 OR len(_warnings) > 0 ORDER BY _seq"
+        ).fetchall()
+    ]
+    stride = max(1, -(-source.num_rows // CHECK_SAMPLE_ROWS))
+    seqs = np.union1d(np.asarray(flagged, dtype=np.int64), np.arange(0, source.num_rows, stride, dtype=np.int64))
+    report.checked_rows += len(seqs)
+    report.judged_rows += source.num_rows
+    con.register("_k_check_src", source.take(pa.array(seqs)))
+    try:
+        return con.execute(f"SELECT * EXCLUDE (_seq, _partition) FROM ({canonical('_k_check_src')})").df()
+    finally:
+        con.unregister("_k_check_src")
 
 
 def _counts_of(b: FileBatch) -> FileCounts:

@@ -131,9 +131,10 @@ def jsonl_unknown_keys(con: duckdb.DuckDBPyConnection, contract: Contract, lines
     spec, _ = _json_parts(contract)
     rows = con.execute(
         f"""SELECT DISTINCT k FROM (
-              SELECT unnest(json_keys(_raw)) AS k FROM {lines_view}
-              WHERE (_line <= {KEY_SCAN_HEAD} OR _line % {KEY_SCAN_STRIDE} = 0)
-                AND _pre_error IS NULL AND json_valid(_raw) AND json_type(_raw) = 'OBJECT')
+              SELECT unnest(CASE WHEN json_valid(_raw) AND starts_with(ltrim(_raw), '{{')
+                                 THEN json_keys(_raw) END) AS k
+              FROM {lines_view}
+              WHERE (_line <= {KEY_SCAN_HEAD} OR _line % {KEY_SCAN_STRIDE} = 0) AND _pre_error IS NULL)
             ORDER BY k"""
     ).fetchall()
     return [k for (k,) in rows if k not in spec]

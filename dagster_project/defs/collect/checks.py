@@ -71,7 +71,8 @@ def counts_add_up(report: IngestReport) -> dg.AssetCheckResult:
 
 def contract_rules(contract: Contract, report: IngestReport, reference_time: datetime,
                    max_quarantine_share: float) -> dg.AssetCheckResult:
-    """Run the contract's Great Expectations suite on the judged batch and compare with the SQL split."""
+    """Run the contract's Great Expectations suite on the judged records kept for checking (every
+    failed or warned record and a sample of the rest) and compare, rule by rule, with the SQL split."""
     from data_contracts.ge_suite import validate_frame  # heavy import: only when the check runs
 
     batch = report.batch
@@ -84,6 +85,7 @@ def contract_rules(contract: Contract, report: IngestReport, reference_time: dat
             metadata={"quarantined_share": dg.MetadataValue.float(share)},
         )
     ge = validate_frame(contract, batch, reference_time)
+    checked = f"Great Expectations judged {report.checked_rows:,} of {report.judged_rows:,} records again"
     sql_counts = {rule: n for rule, n in report.rule_counts.items() if not rule.startswith("column:")}
     ge_counts = {r.rule_id: r.unexpected_count for r in ge.rules if r.kind != "column" and r.unexpected_count}
     # Records of rejected or unreadable files never reach the judged batch: leave them out of the comparison.
@@ -94,13 +96,14 @@ def contract_rules(contract: Contract, report: IngestReport, reference_time: dat
         if sql_judged.get(rule, 0) != ge_counts.get(rule, 0)
     }
     if disagree:
-        passed, severity, text = False, dg.AssetCheckSeverity.ERROR, "Great Expectations and the SQL split disagree"
+        passed, severity = False, dg.AssetCheckSeverity.ERROR
+        text = f"Great Expectations and the SQL split disagree; {checked}"
     elif share > max_quarantine_share:
         passed, severity = False, dg.AssetCheckSeverity.WARN
-        text = f"{share:.2%} of records quarantined (threshold {max_quarantine_share:.2%})"
+        text = f"{share:.2%} of records quarantined (threshold {max_quarantine_share:.2%}); {checked}"
     else:
         passed, severity = True, dg.AssetCheckSeverity.WARN
-        text = f"{share:.2%} of records quarantined, within the threshold of {max_quarantine_share:.2%}"
+        text = f"{share:.2%} of records quarantined, within the threshold of {max_quarantine_share:.2%}; {checked}"
     return dg.AssetCheckResult(
         check_name=CONTRACT_RULES,
         passed=passed,
@@ -108,6 +111,8 @@ def contract_rules(contract: Contract, report: IngestReport, reference_time: dat
         description=text,
         metadata={
             "quarantined_share": dg.MetadataValue.float(share),
+            "records_judged": dg.MetadataValue.int(report.judged_rows),
+            "records_judged_again": dg.MetadataValue.int(report.checked_rows),
             "failed_by_rule": dg.MetadataValue.json(dict(sorted(ge_counts.items()))),
             "sql_failed_by_rule": dg.MetadataValue.json(dict(sorted(sql_counts.items()))),
             "disagreements": dg.MetadataValue.json(disagree),

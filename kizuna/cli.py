@@ -1,0 +1,156 @@
+"""The `kizuna` command line: one entry point, one command per job."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Kizuna: collect, unify, understand, predict and act on customer data.",
+                  no_args_is_help=True, add_completion=False)
+
+
+@app.callback()
+def main() -> None:
+    """Kizuna command line (one command per job; see --help of each)."""
+
+
+@app.command("sample-world")
+def sample_world(
+    customers: Annotated[int, typer.Option(help="Number of persons in the world.")] = 10_000,
+    days: Annotated[int, typer.Option(help="Length of the window in business days (Asia/Tokyo).")] = 180,
+    seed: Annotated[int, typer.Option(help="Random seed: the same arguments give the same bytes.")] = 7,
+    start: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="First day of the window.")] = datetime(
+        2026, 5, 1),
+    landing: Annotated[str | None, typer.Option(help="Landing folder or URL (default: settings landing_url).")] = None,
+    truth: Annotated[Path | None, typer.Option(help="Truth folder (default: settings truth_dir).")] = None,
+) -> None:
+    """Generate the sample world: landing files per source and day, and the ground truth."""
+    from kizuna.sample_world import generate
+    from kizuna.settings import load_settings
+
+    settings = load_settings()
+    landing_dir = str(landing) if landing else settings.landing_url
+    truth_dir = str(truth) if truth else settings.truth_dir
+    summary = generate(customers=customers, days=days, seed=seed, landing=landing_dir, truth=truth_dir,
+                       start=date(start.year, start.month, start.day))
+    width = max(len(name) for name in summary.sources)
+    typer.echo(f"{'source':<{width}}  files    lines  broken  duplicates  unplanned")
+    for name, s in summary.sources.items():
+        typer.echo(f"{name:<{width}}  {s.files:>5}  {s.lines_written:>7}  {s.broken:>6}  {s.duplicates:>10}  "
+                   f"{s.unplanned_events:>9}")
+    typer.echo(f"{summary.events} events from {customers} customers over {days} days in {summary.seconds:.1f} s")
+    typer.echo(f"landing: {landing_dir}\ntruth:   {truth_dir}")
+
+
+def _world_exists(settings) -> bool:
+    from kizuna.collect.landing import landing_fs
+
+    fs, root = landing_fs(settings.landing_url)
+    return (Path(settings.truth_dir) / "mess.json").is_file() and bool(fs.glob(f"{root}/*/*"))
+
+
+def _clear(settings) -> None:
+    """Remove what the demo made: landing zone, truth, warehouse, dlt state (never .venv)."""
+    import shutil
+
+    for folder in (settings.truth_dir, settings.dlt_pipelines_dir, str(Path(settings.warehouse_path).parent)):
+        shutil.rmtree(folder, ignore_errors=True)
+    if "://" not in settings.landing_url:
+        shutil.rmtree(settings.landing_url, ignore_errors=True)
+
+
+@app.command()
+def demo(
+    customers: Annotated[int, typer.Option(help="Persons in the sample world (when one is generated).")] = 10_000,
+    days: Annotated[int, typer.Option(help="Days in the sample world.")] = 180,
+    seed: Annotated[int, typer.Option(help="Seed of the sample world.")] = 7,
+    fresh: Annotated[bool, typer.Option(help="Start over: a new sample world and an empty warehouse.")] = False,
+) -> None:
+    """Generate the sample world (once), materialize every asset in-process, print a summary."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from dagster_project.demo import run_main_job
+    from kizuna.settings import load_settings
+
+    console = Console()
+    console.width = max(console.width, 110)
+    settings = load_settings()
+    if fresh:
+        _clear(settings)
+    if not _world_exists(settings):
+        console.print(f"Generating the sample world: {customers} customers over {days} days (seed {seed})...")
+        sample_world(customers=customers, days=days, seed=seed, start=datetime(2026, 5, 1), landing=None, truth=None)
+    else:
+        console.print(f"Using the sample world in {settings.landing_url} (--fresh starts over).")
+    if settings.crm_postgres_enabled:
+        crm_load(dsn=None)
+    console.print("Materializing every asset in-process on DuckDB...")
+    result = run_main_job(settings)
+    table = Table(title=f"Ingestion by source ({settings.warehouse_path})")
+    columns = ("files", "read", "loaded", "quarantined", "deduplicated", "warned", "lost")
+    table.add_column("source")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for row in result.per_source:
+        table.add_row(row["source"], *(f"{int(row[c]):,}" for c in columns))
+    totals = {c: sum(int(r[c]) for r in result.per_source) for c in columns}
+    table.add_row("all", *(f"{totals[c]:,}" for c in columns), style="bold")
+    console.print(table)
+    if result.failed_checks:
+        console.print("Asset checks that did not pass: " + ", ".join(result.failed_checks))
+    console.print(
+        f"Run {result.run_id} {'succeeded' if result.success else 'FAILED'}"
+        + (f" over arrival days {result.first_day} to {result.last_day}." if result.first_day else ".")
+    )
+    console.print(
+        "Quarantined records, with file, line and reason: table ingest.quarantine in the warehouse.\n"
+        "Open the Dagster UI on this run: `make ui`, then http://127.0.0.1:3000"
+    )
+    if not result.success or totals["lost"]:
+        raise typer.Exit(1)
+
+
+@app.command("dagster-home")
+def dagster_home() -> None:
+    """Prepare the project's Dagster instance folder (shared by the demo and the UI); print it."""
+    from dagster_project.instance import prepare_dagster_home
+    from kizuna.settings import load_settings
+
+    typer.echo(prepare_dagster_home(load_settings()))
+
+
+@app.command("crm-load")
+def crm_load(
+    dsn: Annotated[str | None, typer.Option(help="PostgreSQL DSN (default: settings crm_postgres.dsn).")] = None,
+) -> None:
+    """Play the CRM system: put the sample world's CRM contact exports into its PostgreSQL table."""
+    import pandas as pd
+
+    from kizuna.collect.crm_postgres import ensure_crm_table, upsert_contacts
+    from kizuna.collect.landing import landing_fs
+    from kizuna.settings import load_settings
+
+    settings = load_settings()
+    dsn = dsn or settings.crm_dsn
+    fs, root = landing_fs(settings.landing_url)
+    paths = sorted(fs.glob(f"{root}/crm/contacts-*.csv"))
+    frames = []
+    for path in paths:
+        with fs.open(path, "rb") as handle:
+            frames.append(pd.read_csv(handle, dtype=str, keep_default_na=False, on_bad_lines="skip"))
+    if not frames:
+        typer.echo(f"no CRM exports under {root}/crm: run `kizuna sample-world` first")
+        raise typer.Exit(1)
+    contacts = pd.concat(frames, ignore_index=True).replace({"": None})
+    ensure_crm_table(dsn, settings.crm_schema, settings.crm_table)
+    written = upsert_contacts(dsn, contacts, settings.crm_schema, settings.crm_table, skip_invalid=True)
+    typer.echo(f"{written} contact rows written to {settings.crm_schema}.{settings.crm_table} "
+               f"from {len(paths)} export(s); rows the CRM table cannot hold were skipped")
+
+
+if __name__ == "__main__":
+    app()

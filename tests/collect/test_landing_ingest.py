@@ -274,3 +274,14 @@ def test_landing_zone_on_an_fsspec_url(con):
     report = ingest_source(con, CONTRACTS["events"], "memory://kizuna-test", reference_time=NOW)
     assert report.totals["loaded"] == 1
     assert report.files[0].path == "memory:///kizuna-test/events/events-2026-05-01.jsonl"
+
+
+def test_truncated_line_among_the_lines_scanned_for_new_keys(con, tmp_path):
+    landing = tmp_path / "landing"
+    write_jsonl(
+        landing / "events" / "events-2026-05-01.jsonl",
+        [event("a"), '{"messageId": "b", "type": "tr', event("c", integrations={"All": True})],
+    )
+    report = ingest(con, "events", landing)
+    assert (report.totals["loaded"], report.totals["quarantined"]) == (2, 1)
+    assert report.new_columns == ["integrations"]

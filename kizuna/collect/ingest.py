@@ -15,10 +15,8 @@ Every record read lands in exactly one bucket: loaded, quarantined, deduplicated
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import duckdb
@@ -26,95 +24,20 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from data_contracts import Contract, contract_rules
-from data_contracts.rules import PARSE_RULE
+from data_contracts import Contract
 from data_contracts.sql import ident, judged_select, literal, typed_column, typed_columns_sql
 from kizuna.collect.landing import LandingFile, checksum, list_files, read_bytes
+from kizuna.collect.quarantine import quarantine_failed, quarantine_rejected, quarantine_unreadable
 from kizuna.collect.readers import FileBatch, jsonl_canonical_sql, jsonl_unknown_keys, read_file, read_relation
+from kizuna.collect.report import FileCounts, IngestReport
 from kizuna.collect.store import INGEST_SCHEMA, ensure_tables, known_files, raw_table
-from kizuna.masking import mask_frame, mask_raw_record, mask_value
+from kizuna.masking import mask_frame, mask_raw_record
 
 # Files are processed in groups of about this many bytes: bounded memory, one transaction each.
 GROUP_BYTES = 256 * 1024 * 1024
 READ_THREADS = 4
 # At most about this many passing records per group are judged again by the asset check.
 CHECK_SAMPLE_ROWS = 50_000
-
-
-@dataclass
-class FileCounts:
-    path: str
-    partition: date | None
-    read: int = 0
-    loaded: int = 0
-    quarantined: int = 0
-    deduplicated: int = 0
-    suppressed: int = 0
-    warned: int = 0
-    new_columns: list[str] = field(default_factory=list)
-    missing_columns: list[str] = field(default_factory=list)
-    file_error: str | None = None
-
-    @property
-    def lost(self) -> int:
-        return self.read - self.loaded - self.quarantined - self.deduplicated - self.suppressed
-
-
-@dataclass
-class IngestReport:
-    """What one ingestion of one source did, file by file."""
-
-    source: str
-    batch_id: str
-    files: list[FileCounts] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # already in the ledger: not read again
-    rule_counts: Counter = field(default_factory=Counter)  # quarantining rule -> records
-    warning_counts: Counter = field(default_factory=Counter)  # reported rule -> records
-    # rule -> records failing it among all judged records (duplicates included, whole-file rejects not):
-    # what any other judge of the same batch must find too.
-    judged_rule_counts: Counter = field(default_factory=Counter)
-    preview: pd.DataFrame | None = None  # loaded rows, PII masked
-    quarantine_preview: pd.DataFrame | None = None  # quarantined rows, PII masked
-    batch: pd.DataFrame | None = None  # judged text records to check again (when asked): see _check_sample
-    judged_rows: int = 0  # records judged by the SQL split
-    checked_rows: int = 0  # of which in `batch`
-
-    def total(self, bucket: str) -> int:
-        return sum(getattr(f, bucket) for f in self.files)
-
-    def merge(self, other: IngestReport) -> IngestReport:
-        """Add another ingestion of the same source (another input) to this report."""
-        self.files.extend(other.files)
-        self.skipped.extend(other.skipped)
-        self.judged_rows += other.judged_rows
-        self.checked_rows += other.checked_rows
-        for mine, theirs in (
-            (self.rule_counts, other.rule_counts),
-            (self.warning_counts, other.warning_counts),
-            (self.judged_rule_counts, other.judged_rule_counts),
-        ):
-            mine.update(theirs)
-        for name in ("preview", "quarantine_preview", "batch"):
-            frames = [f for f in (getattr(self, name), getattr(other, name)) if f is not None and not f.empty]
-            setattr(self, name, pd.concat(frames, ignore_index=True) if frames else getattr(self, name))
-        return self
-
-    @property
-    def totals(self) -> dict[str, int]:
-        keys = ("read", "loaded", "quarantined", "deduplicated", "suppressed", "warned", "lost")
-        return {k: self.total(k) for k in keys}
-
-    @property
-    def new_columns(self) -> list[str]:
-        return sorted({c for f in self.files for c in f.new_columns})
-
-    @property
-    def rejected_files(self) -> dict[str, list[str]]:
-        return {f.path: f.missing_columns for f in self.files if f.missing_columns}
-
-    @property
-    def unreadable_files(self) -> dict[str, str]:
-        return {f.path: f.file_error for f in self.files if f.file_error}
 
 
 def ingest_source(
@@ -244,9 +167,9 @@ def _ingest_group(
     try:
         for b in group:
             if b.file_error:
-                _quarantine_unreadable(con, contract, b, report, counts[b.file.url])
+                quarantine_unreadable(con, contract, b, report, counts[b.file.url])
             elif b.missing_required:
-                _quarantine_rejected(con, contract, b, report, counts[b.file.url])
+                quarantine_rejected(con, contract, b, report, counts[b.file.url])
         judged = [b for b in group if not b.file_error and not b.missing_required and b.read]
         if judged:
             source, canonical = _canonical(con, contract, judged)
@@ -256,7 +179,7 @@ def _ingest_group(
                 "SELECT r, count(*) FROM (SELECT unnest(_errors || _warnings) AS r FROM _k_judged) GROUP BY r"
             ).fetchall():
                 report.judged_rule_counts[rule] += n
-            _quarantine_failed(con, contract, report, counts, source, canonical)
+            quarantine_failed(con, contract, report, counts, source, canonical)
             _load_valid(con, contract, report, counts)
             if batches is not None:
                 batches.append(_check_sample(con, source, canonical, report))
@@ -327,114 +250,6 @@ def _canonical(con: duckdb.DuckDBPyConnection, contract: Contract,
             b.new_columns = extra_keys
         return table, lambda view: jsonl_canonical_sql(contract, view, extra_keys)
     return table, lambda view: f"SELECT * FROM {view}"
-
-
-def _reason(contract: Contract, messages: dict[str, str], rules: list[str], parse_error: str | None,
-            values: dict[str, object]) -> str:
-    """A sentence per failed rule, with the offending value where it is not PII."""
-    if parse_error:
-        return parse_error
-    parts = []
-    masked = contract.masked_fields
-    for rule in rules:
-        text = messages.get(rule, rule)
-        column = rule.split(":", 1)[1] if ":" in rule else None
-        if column in values and values[column] is not None and rule.split(":")[0] not in ("required",):
-            value = mask_value(values[column]) if column in masked else values[column]
-            text += f" (got {str(value)[:80]!r})"
-        parts.append(text)
-    return "; ".join(parts)
-
-
-def _insert_quarantine(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
-    con.register("_k_quarantine", frame)
-    try:
-        con.execute(
-            f"""INSERT INTO {INGEST_SCHEMA}.quarantine
-                SELECT source, file, line, rules, reason, raw, partition, batch_id, quarantined_at
-                FROM _k_quarantine"""
-        )
-    finally:
-        con.unregister("_k_quarantine")
-
-
-def _quarantine_frame(contract: Contract, report: IngestReport, files: list[str], lines: list, rules: list,
-                      reasons: list[str], raws: list, partitions: list) -> pd.DataFrame:
-    now = datetime.now(UTC)
-    return pd.DataFrame(
-        {
-            "source": contract.name,
-            "file": files,
-            "line": pd.array(lines, dtype="Int64"),
-            "rules": rules,
-            "reason": reasons,
-            "raw": pd.array(raws, dtype=object),
-            "partition": partitions,
-            "batch_id": report.batch_id,
-            "quarantined_at": now,
-        }
-    )
-
-
-def _quarantine_unreadable(con, contract: Contract, b: FileBatch, report: IngestReport, c: FileCounts) -> None:
-    reason = f"{b.file.url}: {b.file_error}; the whole file is quarantined"
-    _insert_quarantine(
-        con,
-        _quarantine_frame(contract, report, [b.file.url], [None], [[PARSE_RULE]], [reason], [None], [b.file.partition]),
-    )
-    c.quarantined = 1
-    report.rule_counts[PARSE_RULE] += 1
-
-
-def _quarantine_rejected(con, contract: Contract, b: FileBatch, report: IngestReport, c: FileCounts) -> None:
-    """A file without a required column is rejected whole: each of its records is quarantined."""
-    rules = [f"column:{m}" for m in b.missing_required]
-    reason = f"{b.file.url}: required column(s) {', '.join(b.missing_required)} missing; the file is rejected"
-    table = b.table
-    n = table.num_rows
-    _insert_quarantine(
-        con,
-        _quarantine_frame(
-            contract, report, [b.file.url] * n, table.column("_line").to_pylist(), [rules] * n, [reason] * n,
-            table.column("_raw").to_pylist(), [b.file.partition] * n,
-        ),
-    )
-    c.quarantined = n
-    for r in rules:
-        report.rule_counts[r] += n
-
-
-def _quarantine_failed(con, contract: Contract, report: IngestReport, counts: dict[str, FileCounts],
-                       source: pa.Table, canonical: Callable[[str], str]) -> None:
-    """Quarantine the records that broke an error rule, with their text values and raw record.
-
-    The judged table holds typed values only; the few failed records are read again as text.
-    """
-    failed_rules = con.execute(
-        "SELECT _seq, _errors FROM _k_judged WHERE len(_errors) > 0 ORDER BY _seq"
-    ).fetchall()
-    if not failed_rules:
-        return
-    con.register("_k_failed_src", source.take(pa.array([seq for seq, _ in failed_rules], pa.int64())))
-    failed = con.execute(
-        f"SELECT * FROM ({canonical('_k_failed_src')}) ORDER BY _seq"
-    ).df()
-    messages = {r.id: r.message for r in contract_rules(contract)}
-    field_names = list(contract.field_names)
-    reasons, rules = [], []
-    for row, (_, errors) in zip(failed.to_dict("records"), failed_rules, strict=True):
-        values = {n: (None if pd.isna(row[n]) else row[n]) for n in field_names}
-        parse_error = None if pd.isna(row["_parse_error"]) else row["_parse_error"]
-        reasons.append(_reason(contract, messages, list(errors), parse_error, values))
-        rules.append(list(errors))
-        counts[row["_file"]].quarantined += 1
-        for r in errors:
-            report.rule_counts[r] += 1
-    frame = _quarantine_frame(
-        contract, report, failed["_file"].tolist(), failed["_line"].tolist(), rules, reasons,
-        failed["_raw"].tolist(), [p.date() if hasattr(p, "date") else p for p in failed["_partition"]],
-    )
-    _insert_quarantine(con, frame)
 
 
 def _load_valid(con, contract: Contract, report: IngestReport, counts: dict[str, FileCounts]) -> None:

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 BIN=${VENV:-.venv}/bin
 
 "$BIN/ruff" check . || exit 1
+"$BIN/kizuna" dagster-home >/dev/null || exit 1   # the project's Dagster instance folder (DAGSTER_HOME)
 "$BIN/dagster" definitions validate -m dagster_project.definitions >/tmp/kizuna-defs-validate.log 2>&1 || {
     cat /tmp/kizuna-defs-validate.log; echo "dagster definitions do not load"; exit 1; }
 

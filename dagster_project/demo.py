@@ -14,6 +14,7 @@ import dagster as dg
 from dagster_project.instance import project_instance
 from data_contracts import load_contracts
 from kizuna.collect.landing import list_files
+from kizuna.collect.summary import summarize
 from kizuna.settings import Settings
 from kizuna.warehouse import warehouse
 
@@ -71,11 +72,5 @@ def run_main_job(settings: Settings) -> DemoResult:
 def ledger_summary(settings: Settings) -> list[dict]:
     """Per source: files and records read, loaded, quarantined, deduplicated, warned, lost."""
     with warehouse(settings, read_only=True) as con:
-        rows = con.execute(
-            """SELECT source, count(*) AS files, sum("read") AS "read", sum(loaded) AS loaded,
-                      sum(quarantined) AS quarantined, sum(deduplicated) AS deduplicated,
-                      sum(suppressed) AS suppressed, sum(warned) AS warned,
-                      sum("read" - loaded - quarantined - deduplicated - suppressed) AS lost
-               FROM ingest.ledger GROUP BY source ORDER BY source"""
-        ).df()
-    return rows.to_dict("records")
+        summaries = [summarize(con, c, preview_rows=0) for c in load_contracts().values()]
+    return [{"source": s.source, "files": s.files, **s.counts} for s in summaries if s.files]

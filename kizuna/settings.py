@@ -56,7 +56,7 @@ class Settings:
     crm_dsn: str = "postgresql://kizuna:kizuna@127.0.0.1:55432/crm"
     crm_schema: str = "crm"
     crm_table: str = "contacts"
-    partitions_start: str = "2025-01-01"
+    partitions_start: str = "2026-05-01"
     max_quarantine_share: float = 0.05
     preview_rows: int = 5
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)

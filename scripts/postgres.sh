@@ -181,6 +181,12 @@ if is_running; then
   say "already running (data in $PGDATA)"
 else
   if "$BINDIR/pg_isready" -q -h "$HOST" -p "$PORT" >/dev/null 2>&1; then
+    # Another checkout's server (a second clone, a CI dry run) with our role and database will do.
+    if PGPASSWORD="$PASSWORD" PGCONNECT_TIMEOUT=5 "$BINDIR/psql" -X -q -tA "$DSN" -c "SELECT 1" >/dev/null 2>&1; then
+      say "a PostgreSQL on $HOST:$PORT already serves role $ROLE and database $DATABASE: using it"
+      echo "$DSN"
+      exit 0
+    fi
     die "something else already listens on $HOST:$PORT; stop it or set KIZUNA_PG_PORT"
   fi
   say "starting PostgreSQL on $HOST:$PORT (data in $PGDATA, log $LOGFILE)"

@@ -47,7 +47,6 @@ def ingest_crm_database(
     *,
     reference_time: datetime | None = None,
     keep_batch: bool = False,
-    preview_rows: int = 5,
 ) -> IngestReport:
     extract = extract_contacts(
         con, settings.crm_dsn, settings.crm_schema, settings.crm_table, pipelines_dir=Path(settings.dlt_pipelines_dir)
@@ -60,5 +59,5 @@ def ingest_crm_database(
     loads = completed_loads(con, extract.table) if exists else []
     return ingest_landed_table(
         con, contract, extract.table, origin_of(settings.crm_dsn, settings.crm_schema, settings.crm_table),
-        loads=loads, reference_time=reference_time, keep_batch=keep_batch, preview_rows=preview_rows,
+        loads=loads, reference_time=reference_time, keep_batch=keep_batch,
     )

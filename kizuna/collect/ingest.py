@@ -31,7 +31,6 @@ from kizuna.collect.quarantine import quarantine_failed, quarantine_rejected, qu
 from kizuna.collect.readers import FileBatch, jsonl_canonical_sql, jsonl_unknown_keys, read_file, read_relation
 from kizuna.collect.report import FileCounts, IngestReport
 from kizuna.collect.store import INGEST_SCHEMA, ensure_tables, known_files, raw_table
-from kizuna.masking import mask_frame, mask_raw_record
 
 # Files are processed in groups of about this many bytes: bounded memory, one transaction each.
 GROUP_BYTES = 256 * 1024 * 1024
@@ -48,7 +47,6 @@ def ingest_source(
     *,
     reference_time: datetime | None = None,
     keep_batch: bool = False,
-    preview_rows: int = 5,
 ) -> IngestReport:
     """Ingest every new landing file of one source (optionally only some arrival days)."""
     con.execute("SET TimeZone = 'UTC'")
@@ -67,7 +65,6 @@ def ingest_source(
             _ingest_group(con, contract, group, report, reference_time, batches if keep_batch else None)
     if keep_batch:
         report.batch = pd.concat(batches, ignore_index=True) if batches else pd.DataFrame()
-    _previews(con, contract, report, preview_rows)
     return report
 
 
@@ -115,7 +112,6 @@ def ingest_landed_table(
     ignore_columns: Iterable[str] = ("_dlt_load_id", "_dlt_id"),
     reference_time: datetime | None = None,
     keep_batch: bool = False,
-    preview_rows: int = 5,
 ) -> IngestReport:
     """Judge and split rows that a connector (dlt) landed in a warehouse table, load by load.
 
@@ -150,7 +146,6 @@ def ingest_landed_table(
     con.execute("DROP VIEW IF EXISTS _k_landed")
     if keep_batch:
         report.batch = pd.concat(batches, ignore_index=True) if batches else pd.DataFrame()
-    _previews(con, contract, report, preview_rows)
     return report
 
 
@@ -314,23 +309,3 @@ def _ledger_row(con, contract: Contract, group: list[FileBatch], c: FileCounts, 
             c.deduplicated, c.suppressed, c.warned, c.new_columns, c.missing_columns, c.file_error, batch_id,
         ],
     )
-
-
-def _previews(con, contract: Contract, report: IngestReport, rows: int) -> None:
-    """A few loaded and quarantined rows, PII masked, for the asset's metadata."""
-    fields = ", ".join(ident(n) for n in contract.field_names)
-    loaded = con.execute(
-        f"SELECT {fields} FROM {raw_table(contract)} WHERE _batch_id = ? LIMIT {int(rows)}", [report.batch_id]
-    ).df()
-    report.preview = mask_frame(loaded, contract.masked_fields)
-    quarantined = con.execute(
-        f"""SELECT file, line, array_to_string(rules, ', ') AS rules, reason, raw
-            FROM {INGEST_SCHEMA}.quarantine WHERE batch_id = ? ORDER BY file, line LIMIT {int(rows)}""",
-        [report.batch_id],
-    ).df()
-    has_pii = bool(contract.masked_fields)
-    quarantined["raw"] = [mask_raw_record(r if isinstance(r, str) else None, has_pii) for r in quarantined["raw"]]
-    report.quarantine_preview = quarantined
-
-
-__all__ = ["FileCounts", "IngestReport", "LandingFile", "ingest_landed_table", "ingest_source"]

@@ -41,8 +41,6 @@ class IngestReport:
     # rule -> records failing it among all judged records (duplicates included, whole-file rejects not):
     # what any other judge of the same batch must find too.
     judged_rule_counts: Counter = field(default_factory=Counter)
-    preview: pd.DataFrame | None = None  # loaded rows, PII masked
-    quarantine_preview: pd.DataFrame | None = None  # quarantined rows, PII masked
     batch: pd.DataFrame | None = None  # judged text records to check again (when asked): see _check_sample
     judged_rows: int = 0  # records judged by the SQL split
     checked_rows: int = 0  # of which in `batch`
@@ -62,9 +60,8 @@ class IngestReport:
             (self.judged_rule_counts, other.judged_rule_counts),
         ):
             mine.update(theirs)
-        for name in ("preview", "quarantine_preview", "batch"):
-            frames = [f for f in (getattr(self, name), getattr(other, name)) if f is not None and not f.empty]
-            setattr(self, name, pd.concat(frames, ignore_index=True) if frames else getattr(self, name))
+        frames = [f for f in (self.batch, other.batch) if f is not None and not f.empty]
+        self.batch = pd.concat(frames, ignore_index=True) if frames else self.batch
         return self
 
     @property

@@ -64,19 +64,24 @@ def test_contacts_from_the_database_are_judged_into_the_raw_table(crm, tmp_path,
 
     meta = materialize()
     assert (meta["read"], meta["loaded"], meta["quarantined"], meta["lost"]) == (3, 1, 2, 0)
+    assert meta["this_run"]["new_files"] == 1 and meta["quarantined_by_rule"] == {
+        "pattern:crm_id": 1, "type:birth_date": 1,
+    }
     with connect(resource.settings()) as con:
         rows = con.execute("SELECT file, rules FROM ingest.quarantine ORDER BY rules").fetchall()
         origin = origin_of(dsn, schema, "contacts")
         assert [r for _, r in rows] == [["pattern:crm_id"], ["type:birth_date"]]
         assert all(f.startswith(origin + "#load=") for f, _ in rows)
         assert "kizuna:kizuna" not in rows[0][0]  # no password in what is stored
-    # Nothing changed in the CRM: nothing new is read.
-    assert materialize()["read"] == 0
+    # Nothing changed in the CRM: nothing new is read, and the table's figures stay.
+    meta = materialize()
+    assert meta["this_run"]["read"] == 0 and (meta["read"], meta["dagster/row_count"]) == (3, 1)
     # One contact changes: only its new version arrives.
     upsert_contacts(dsn, pd.DataFrame([contact(1, T0 + timedelta(hours=1), email="ken.new@example.jp")]),
                     schema, "contacts")
     meta = materialize()
-    assert (meta["read"], meta["loaded"]) == (1, 1)
+    assert (meta["this_run"]["read"], meta["this_run"]["loaded"]) == (1, 1)
+    assert (meta["read"], meta["loaded"]) == (4, 2)
     with connect(resource.settings()) as con:
         emails = con.execute("SELECT email FROM raw.crm_contacts ORDER BY updated_at").fetchall()
     assert emails == [("ken1@example.jp",), ("ken.new@example.jp",)]

@@ -13,6 +13,7 @@ import pytest
 
 from data_contracts import load_contracts
 from kizuna.collect.ingest import ingest_source
+from kizuna.collect.summary import summarize
 
 CONTRACTS = load_contracts()
 NOW = datetime(2026, 5, 10, tzinfo=UTC)
@@ -258,8 +259,11 @@ def test_previews_mask_pii(con, tmp_path):
             "e2,T00000002,opened,not-a-time,,hanako@example.jp,,,delivery,phone,normal,A1,,x",
         ],
     )
-    report = ingest(con, "support_tickets", landing)
-    shown = report.preview.to_string() + report.quarantine_preview.to_string()
+    ingest(con, "support_tickets", landing)
+    summary = summarize(con, CONTRACTS["support_tickets"], (date(2026, 5, 1), date(2026, 5, 1)))
+    assert (summary.rows, summary.counts["quarantined"], len(summary.preview)) == (1, 1, 1)
+    assert summary.quarantined_by_rule == {"type:event_at": 1}
+    shown = summary.preview.to_string() + summary.quarantine_preview.to_string()
     for secret in ("taro.yamada", "090-1234-5678", "山田です", "hanako"):
         assert secret not in shown
     # The warehouse keeps the real values: masking is for what leaves it.

@@ -76,7 +76,6 @@ def test_sensor_requests_runs_for_new_files_only(tmp_path):
     ((request),) = requests
     assert (request.partition_key_range.start, request.partition_key_range.end) == ("2026-05-01", "2026-05-04")
     assert set(json.loads(cursor)) == {
-        str(landing / p)
-        for p in ("events/events-2026-05-01.jsonl", "events/events-2026-05-03.jsonl",
-                  "events/events-2026-05-04.jsonl", "crm/contacts-2026-05-01.csv")
+        "events/events-2026-05-01.jsonl", "events/events-2026-05-03.jsonl",
+        "events/events-2026-05-04.jsonl", "crm/contacts-2026-05-01.csv",
     }

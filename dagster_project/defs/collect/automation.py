@@ -10,7 +10,7 @@ import dagster as dg
 from dagster_project.defs.collect.assets import CONTRACTS, GROUP, raw_asset_key
 from dagster_project.defs.collect.partitions import daily_partitions
 from dagster_project.resources import KizunaSettings
-from kizuna.collect.landing import list_files
+from kizuna.collect.landing import landing_fs, list_files
 
 ingest_job = dg.define_asset_job(
     "ingest_job",
@@ -24,11 +24,15 @@ daily_ingest_schedule = dg.build_schedule_from_partitioned_job(
 
 
 def _fingerprints(landing_url: str) -> dict[str, dict[str, tuple[str, str | None]]]:
-    """source -> landing file url -> (size fingerprint, partition key)."""
+    """source -> landing file (relative to the landing zone) -> (size, partition key)."""
+    _, root = landing_fs(landing_url)
     found: dict[str, dict[str, tuple[str, str | None]]] = {}
     for contract in CONTRACTS.values():
         found[contract.name] = {
-            f.url: (str(f.size), f.partition.isoformat() if f.partition else None)
+            f.path[len(root) + 1 :] if f.path.startswith(root + "/") else f.url: (
+                str(f.size),
+                f.partition.isoformat() if f.partition else None,
+            )
             for f in list_files(contract, landing_url)
         }
     return found

@@ -33,7 +33,7 @@ from kizuna.collect.report import FileCounts, IngestReport
 from kizuna.collect.store import INGEST_SCHEMA, ensure_tables, known_files, raw_table
 
 # Files are processed in groups of about this many bytes: bounded memory, one transaction each.
-GROUP_BYTES = 256 * 1024 * 1024
+GROUP_BYTES = 512 * 1024 * 1024
 READ_THREADS = 4
 # At most about this many passing records per group are judged again by the asset check.
 CHECK_SAMPLE_ROWS = 50_000
@@ -174,10 +174,10 @@ def _ingest_group(
                 "SELECT r, count(*) FROM (SELECT unnest(_errors || _warnings) AS r FROM _k_judged) GROUP BY r"
             ).fetchall():
                 report.judged_rule_counts[rule] += n
-            quarantine_failed(con, contract, report, counts, source, canonical)
+            quarantine_failed(con, contract, report, counts, "_k_src", canonical)
             _load_valid(con, contract, report, counts)
             if batches is not None:
-                batches.append(_check_sample(con, source, canonical, report))
+                batches.append(_check_sample(con, "_k_src", source.num_rows, canonical, report))
         for c in counts.values():
             _ledger_row(con, contract, group, c, report.batch_id)
         con.execute("COMMIT")
@@ -185,16 +185,15 @@ def _ingest_group(
         con.execute("ROLLBACK")
         raise
     finally:
-        for name in ("_k_src", "_k_failed_src"):
-            try:
-                con.unregister(name)
-            except duckdb.Error:
-                pass
+        try:
+            con.unregister("_k_src")
+        except duckdb.Error:
+            pass
         con.execute("DROP TABLE IF EXISTS _k_judged; DROP TABLE IF EXISTS _k_dup")
     report.files.extend(counts.values())
 
 
-def _check_sample(con: duckdb.DuckDBPyConnection, source: pa.Table, canonical: Callable[[str], str],
+def _check_sample(con: duckdb.DuckDBPyConnection, source: str, rows: int, canonical: Callable[[str], str],
                   report: IngestReport) -> pd.DataFrame:
     """The judged records another judge should see again, as text: every record that failed or
     warned, and the others in full up to CHECK_SAMPLE_ROWS, beyond that an even sample of them.
@@ -202,20 +201,15 @@ def _check_sample(con: duckdb.DuckDBPyConnection, source: pa.Table, canonical: C
     Great Expectations on pandas takes seconds per 100k records: judging every record again would
     make a backfill of a million events crawl, while this keeps each verdict of the split checked.
     """
-    flagged = [
-        seq for (seq,) in con.execute(
-            "SELECT _seq FROM _k_judged WHERE len(_errors) > 0 OR len(_warnings) > 0 ORDER BY _seq"
-        ).fetchall()
-    ]
-    stride = max(1, -(-source.num_rows // CHECK_SAMPLE_ROWS))
-    seqs = np.union1d(np.asarray(flagged, dtype=np.int64), np.arange(0, source.num_rows, stride, dtype=np.int64))
-    report.checked_rows += len(seqs)
-    report.judged_rows += source.num_rows
-    con.register("_k_check_src", source.take(pa.array(seqs)))
-    try:
-        return con.execute(f"SELECT * EXCLUDE (_seq, _partition) FROM ({canonical('_k_check_src')})").df()
-    finally:
-        con.unregister("_k_check_src")
+    stride = max(1, -(-rows // CHECK_SAMPLE_ROWS))
+    chosen = (
+        f"(SELECT * FROM {source} WHERE _seq % {stride} = 0 OR _seq IN "
+        "(SELECT _seq FROM _k_judged WHERE len(_errors) > 0 OR len(_warnings) > 0))"
+    )
+    sample = con.execute(f"SELECT * EXCLUDE (_seq, _partition) FROM ({canonical(chosen)}) ORDER BY _seq").df()
+    report.checked_rows += len(sample)
+    report.judged_rows += rows
+    return sample
 
 
 def _counts_of(b: FileBatch) -> FileCounts:

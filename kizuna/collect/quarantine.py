@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
 
 from data_contracts import Contract, contract_rules
 from data_contracts.rules import PARSE_RULE
@@ -97,20 +96,19 @@ def quarantine_rejected(con, contract: Contract, b: FileBatch, report: IngestRep
 
 
 def quarantine_failed(con, contract: Contract, report: IngestReport, counts: dict[str, FileCounts],
-                       source: pa.Table, canonical: Callable[[str], str]) -> None:
+                      source: str, canonical: Callable[[str], str]) -> None:
     """Quarantine the records that broke an error rule, with their text values and raw record.
 
-    The judged table holds typed values only; the few failed records are read again as text.
+    The judged table (`_k_judged`) holds typed values only; the few failed records of `source` are
+    read again as text.
     """
     failed_rules = con.execute(
         "SELECT _seq, _errors FROM _k_judged WHERE len(_errors) > 0 ORDER BY _seq"
     ).fetchall()
     if not failed_rules:
         return
-    con.register("_k_failed_src", source.take(pa.array([seq for seq, _ in failed_rules], pa.int64())))
-    failed = con.execute(
-        f"SELECT * FROM ({canonical('_k_failed_src')}) ORDER BY _seq"
-    ).df()
+    failed_source = f"(SELECT * FROM {source} WHERE _seq IN (SELECT _seq FROM _k_judged WHERE len(_errors) > 0))"
+    failed = con.execute(f"SELECT * FROM ({canonical(failed_source)}) ORDER BY _seq").df()
     messages = {r.id: r.message for r in contract_rules(contract)}
     field_names = list(contract.field_names)
     reasons, rules = [], []

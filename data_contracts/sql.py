@@ -44,10 +44,20 @@ _JSON_LENIENT = r",[ \t\n\r]*[\]}]|[nN][aA][nN]|[iI][nN][fF]"
 _JSON_SUSPECT = (r",[ \t\n\r]*[\]}]", "[nN][aA][nN]", "[iI][nN][fF]")
 # Typed values of a judged batch are computed once, in columns with this prefix.
 TYPED_PREFIX = "__typed__"
+# A reader that has already parsed a json field may pass the value in a column with this prefix.
+PARSED_PREFIX = "__parsed__"
 
 
-def typed_sql(f: Field, column: str | None = None) -> str:
-    """The field's value in its contract type, NULL when the text is not of that type."""
+def parsed_column(name: str) -> str:
+    return ident(PARSED_PREFIX + name)
+
+
+def typed_sql(f: Field, column: str | None = None, parsed: str | None = None) -> str:
+    """The field's value in its contract type, NULL when the text is not of that type.
+
+    `parsed` (json fields only) names a column holding the value DuckDB already parsed from this
+    very text: it replaces the cast, not the strictness check, so the verdict is the same.
+    """
     col = column or ident(f.name)
     sql_type = SQL_TYPES[f.type]
     if f.type == "string":
@@ -60,9 +70,10 @@ def typed_sql(f: Field, column: str | None = None) -> str:
         suspect = " OR ".join(f"regexp_matches({col}, {literal(p)})" for p in _JSON_SUSPECT)
         lenient = f"regexp_matches({stripped}, {literal(_JSON_LENIENT)})"
         # Nested CASEs, not AND: DuckDB evaluates a CASE branch only on the rows that reach it.
+        value = parsed or f"TRY_CAST({col} AS JSON)"
         return (
-            f"CASE WHEN {suspect} THEN (CASE WHEN {lenient} THEN NULL ELSE TRY_CAST({col} AS JSON) END) "
-            f"ELSE TRY_CAST({col} AS JSON) END"
+            f"CASE WHEN {suspect} THEN (CASE WHEN {lenient} THEN NULL ELSE {value} END) "
+            f"ELSE {value} END"
         )
     if f.type == "timestamp":
         # A timestamp written without an offset is UTC (the connection's TimeZone is UTC).
@@ -152,16 +163,24 @@ def failures_sql(contract: Contract, reference_time: datetime, severity: str, *,
     return f"CASE WHEN \"_parse_error\" IS NOT NULL THEN []::VARCHAR[] ELSE {listed} END"
 
 
-def judged_select(contract: Contract, batch: str, reference_time: datetime, *, text: bool = True) -> str:
+def judged_select(contract: Contract, batch: str, reference_time: datetime, *, text: bool = True,
+                  parsed: frozenset[str] = frozenset()) -> str:
     """SELECT over the batch adding `_errors` and `_warnings` (lists of rule ids) per row, and each
     field's typed value (`typed_column(name)`), computed once for the rules and for loading.
 
     With `text=False` the batch's text columns are left out (they are wide, and only the few
     failed records need them again): what remains is every column starting with `_` (file, line,
-    sequence, extra columns...) and the typed values.
+    sequence, extra columns...) and the typed values. `parsed` names json fields whose parsed
+    value the batch carries (see `typed_sql`).
     """
-    typed = ", ".join(f"{typed_sql(f)} AS {typed_column(f.name)}" for f in contract.fields)
-    kept = "*" if text else "COLUMNS(c -> starts_with(c, '_') AND c NOT IN ('_raw', '_parse_error'))"
+    typed = ", ".join(
+        f"{typed_sql(f, parsed=parsed_column(f.name) if f.name in parsed else None)} AS {typed_column(f.name)}"
+        for f in contract.fields
+    )
+    kept = "*" if text else (
+        "COLUMNS(c -> starts_with(c, '_') AND c NOT IN ('_raw', '_parse_error') "
+        f"AND NOT starts_with(c, {literal(PARSED_PREFIX)}))"
+    )
     return (
         f"SELECT {kept}, {failures_sql(contract, reference_time, ERROR, precomputed=True)} AS _errors, "
         f"{failures_sql(contract, reference_time, 'warn', precomputed=True)} AS _warnings "

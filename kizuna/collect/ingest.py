@@ -25,10 +25,17 @@ import pandas as pd
 import pyarrow as pa
 
 from data_contracts import Contract
-from data_contracts.sql import ident, judged_select, literal, typed_column, typed_columns_sql
+from data_contracts.sql import PARSED_PREFIX, ident, judged_select, literal, typed_column, typed_columns_sql
 from kizuna.collect.landing import LandingFile, checksum, list_files, read_bytes
 from kizuna.collect.quarantine import quarantine_failed, quarantine_rejected, quarantine_unreadable
-from kizuna.collect.readers import FileBatch, jsonl_canonical_sql, jsonl_unknown_keys, read_file, read_relation
+from kizuna.collect.readers import (
+    FileBatch,
+    jsonl_canonical_sql,
+    jsonl_parsed_fields,
+    jsonl_unknown_keys,
+    read_file,
+    read_relation,
+)
 from kizuna.collect.report import FileCounts, IngestReport
 from kizuna.collect.store import INGEST_SCHEMA, ensure_tables, known_files, raw_table
 
@@ -168,7 +175,8 @@ def _ingest_group(
         judged = [b for b in group if not b.file_error and not b.missing_required and b.read]
         if judged:
             source, canonical = _canonical(con, contract, judged)
-            judge = judged_select(contract, f"({canonical('_k_src')})", reference_time, text=False)
+            parsed = jsonl_parsed_fields(contract) if contract.format == "jsonl" else frozenset()
+            judge = judged_select(contract, f"({canonical('_k_src')})", reference_time, text=False, parsed=parsed)
             con.execute(f"CREATE OR REPLACE TEMP TABLE _k_judged AS {judge}")
             for rule, n in con.execute(
                 "SELECT r, count(*) FROM (SELECT unnest(_errors || _warnings) AS r FROM _k_judged) GROUP BY r"
@@ -206,7 +214,8 @@ def _check_sample(con: duckdb.DuckDBPyConnection, source: str, rows: int, canoni
         f"(SELECT * FROM {source} WHERE _seq % {stride} = 0 OR _seq IN "
         "(SELECT _seq FROM _k_judged WHERE len(_errors) > 0 OR len(_warnings) > 0))"
     )
-    sample = con.execute(f"SELECT * EXCLUDE (_seq, _partition) FROM ({canonical(chosen)}) ORDER BY _seq").df()
+    text_only = f"COLUMNS(c -> c NOT IN ('_seq', '_partition') AND NOT starts_with(c, {literal(PARSED_PREFIX)}))"
+    sample = con.execute(f"SELECT {text_only} FROM ({canonical(chosen)}) ORDER BY _seq").df()
     report.checked_rows += len(sample)
     report.judged_rows += rows
     return sample

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from data_contracts import Contract
-from data_contracts.sql import ident, literal
+from data_contracts.sql import ident, literal, parsed_column
 from kizuna.collect.landing import LandingFile
 
 META_COLUMNS = ("_file", "_line", "_raw", "_parse_error", "_extra")
@@ -140,9 +140,16 @@ def jsonl_unknown_keys(con: duckdb.DuckDBPyConnection, contract: Contract, lines
     return [k for (k,) in rows if k not in spec]
 
 
+def jsonl_parsed_fields(contract: Contract) -> frozenset[str]:
+    """The json fields whose parsed value `jsonl_canonical_sql` hands to the judge."""
+    return frozenset(
+        f.name for f in contract.fields if f.type == "json" and "." not in (f.path or f"$.{f.name}")[2:]
+    )
+
+
 def jsonl_canonical_sql(contract: Contract, lines_view: str, extra_keys: list[str]) -> str:
     """SQL turning a lines view (with a row number `_seq`) into canonical text records (one JSON
-    parse per line)."""
+    parse per line), with the parsed value of top-level json fields beside their text."""
     spec, where = _json_parts(contract)
     for key in extra_keys:
         spec.setdefault(key, "JSON")
@@ -154,6 +161,9 @@ def jsonl_canonical_sql(contract: Contract, lines_view: str, extra_keys: list[st
         if rest is not None:
             value = f"json_extract_string({value}, {literal(rest)})"
         elif spec[top] == "JSON":
+            if f.type == "json":
+                # The value DuckDB just parsed, so that judging its text need not parse it again.
+                cols.append(f"{value} AS {parsed_column(f.name)}")
             value = f"CAST({value} AS VARCHAR)"
         cols.append(f"nullif({value}, '') AS {ident(f.name)}")
     if extra_keys:

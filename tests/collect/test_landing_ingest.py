@@ -289,3 +289,20 @@ def test_truncated_line_among_the_lines_scanned_for_new_keys(con, tmp_path):
     report = ingest(con, "events", landing)
     assert (report.totals["loaded"], report.totals["quarantined"]) == (2, 1)
     assert report.new_columns == ["integrations"]
+
+
+def test_lenient_json_inside_a_parsed_object_is_judged_like_its_text(con, tmp_path):
+    # DuckDB's parser reads NaN and trailing commas; the contract's json type (and Python) do not.
+    landing = tmp_path / "landing"
+    write_jsonl(
+        landing / "events" / "events-2026-05-01.jsonl",
+        [
+            '{"messageId": "a", "type": "track", "event": "Product Viewed", "anonymousId": "x",'
+            ' "timestamp": "2026-05-01T10:00:00Z", "properties": {"price": NaN}}',
+            '{"messageId": "b", "type": "track", "event": "Product Viewed", "anonymousId": "x",'
+            ' "timestamp": "2026-05-01T10:00:00Z", "properties": {"note": "NaN, Infinity, [1,]"}}',
+        ],
+    )
+    report = ingest(con, "events", landing)
+    assert report.rule_counts == {"type:properties": 1}
+    assert con.execute("SELECT message_id FROM raw.events").fetchall() == [("b",)]

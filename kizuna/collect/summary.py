@@ -63,9 +63,13 @@ def summarize(con: duckdb.DuckDBPyConnection, contract: Contract, days: tuple[da
             f"SELECT DISTINCT unnest(new_columns) FROM {INGEST_SCHEMA}.ledger WHERE source = ?{where}", args
         ).fetchall()
     )
+    # Only each path's latest version counts: a rejected export that was sent again fixed is fine.
     for path, missing, error in con.execute(
-        f"""SELECT path, missing_columns, file_error FROM {INGEST_SCHEMA}.ledger
-            WHERE source = ?{where} AND (len(missing_columns) > 0 OR file_error IS NOT NULL) ORDER BY path""",
+        f"""SELECT path, missing_columns, file_error FROM (
+                SELECT path, missing_columns, file_error,
+                       row_number() OVER (PARTITION BY path ORDER BY ingested_at DESC) AS version
+                FROM {INGEST_SCHEMA}.ledger WHERE source = ?{where})
+            WHERE version = 1 AND (len(missing_columns) > 0 OR file_error IS NOT NULL) ORDER BY path""",
         args,
     ).fetchall():
         if missing:

@@ -70,7 +70,7 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
         return dg.MaterializeResult(
             metadata=ingest_metadata(contract, summary, report),
             check_results=[
-                checks.files_accepted(report),
+                checks.files_accepted(summary),
                 checks.counts_add_up(report),
                 checks.contract_rules(contract, report, reference_time, settings.max_quarantine_share),
             ],

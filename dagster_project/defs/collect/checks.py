@@ -10,7 +10,8 @@ from datetime import datetime
 import dagster as dg
 
 from data_contracts import Contract
-from kizuna.collect.ingest import IngestReport
+from kizuna.collect.report import IngestReport
+from kizuna.collect.summary import SourceSummary
 
 FILES_ACCEPTED = "files_accepted"
 COUNTS_ADD_UP = "counts_add_up"
@@ -35,9 +36,11 @@ def check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
     ]
 
 
-def files_accepted(report: IngestReport) -> dg.AssetCheckResult:
-    rejected = report.rejected_files
-    unreadable = report.unreadable_files
+def files_accepted(summary: SourceSummary) -> dg.AssetCheckResult:
+    """Judged on what the partitions hold, not on this run alone: a rejected file keeps failing the
+    check (and blocking downstream) until a corrected version of it is ingested."""
+    rejected = summary.rejected_files
+    unreadable = summary.unreadable_files
     if rejected:
         severity, passed = dg.AssetCheckSeverity.ERROR, False
     elif unreadable:

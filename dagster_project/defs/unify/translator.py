@@ -1,0 +1,31 @@
+"""One translator decides the Dagster key, group and owners of every dbt node (STYLE.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtProject
+
+from dagster_project.defs.collect.assets import raw_asset_key
+
+GROUP = "unify"
+RAW_SOURCE = "raw"
+OWNERS = ["team:data-platform"]
+
+
+class KizunaDbtTranslator(DagsterDbtTranslator):
+    """dbt sources `raw.<name>` are the collect domain's raw assets; dbt models belong to unify."""
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props["resource_type"] == "source":
+            if props["source_name"] == RAW_SOURCE:
+                # The same key as the raw asset that loads the table: one node, not a copy.
+                return spec.replace_attributes(key=raw_asset_key(props["name"]))
+            return spec
+        return spec.replace_attributes(group_name=GROUP, owners=OWNERS)

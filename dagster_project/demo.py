@@ -18,6 +18,9 @@ from kizuna.collect.summary import summarize
 from kizuna.settings import Settings
 from kizuna.warehouse import warehouse
 
+# Everything a user gets from the embedded default: ingestion, then the dbt models built and tested.
+MAIN_JOB = "main_job"
+
 
 @dataclass
 class DemoResult:
@@ -27,6 +30,8 @@ class DemoResult:
     last_day: date | None
     per_source: list[dict]
     failed_checks: list[str]
+    models: list[str]  # the assets built after ingestion (dbt models, identity), by key
+    checks_passed: int
 
 
 def landing_days(settings: Settings) -> tuple[date | None, date | None]:
@@ -47,7 +52,7 @@ def run_main_job(settings: Settings) -> DemoResult:
 
     first, last = landing_days(settings)
     instance = project_instance(settings)
-    job = defs.resolve_job_def("ingest_job")
+    job = defs.resolve_job_def(MAIN_JOB)
     tags = {}
     if first and last:
         tags = {
@@ -66,7 +71,19 @@ def run_main_job(settings: Settings) -> DemoResult:
         for e in result.all_events
         if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not e.asset_check_evaluation_data.passed
     ]
-    return DemoResult(result.success, result.run_id, first, last, ledger_summary(settings), failed)
+    models = sorted(
+        {
+            e.asset_key.to_user_string()
+            for e in result.all_events
+            if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION and e.asset_key.path[0] != "raw"
+        }
+    )
+    passed = sum(
+        1
+        for e in result.all_events
+        if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and e.asset_check_evaluation_data.passed
+    )
+    return DemoResult(result.success, result.run_id, first, last, ledger_summary(settings), failed, models, passed)
 
 
 def ledger_summary(settings: Settings) -> list[dict]:

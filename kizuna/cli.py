@@ -100,6 +100,9 @@ def demo(
     totals = {c: sum(int(r[c]) for r in result.per_source) for c in columns}
     table.add_row("all", *(f"{totals[c]:,}" for c in columns), style="bold")
     console.print(table)
+    if result.models:
+        console.print(f"Built and tested after ingestion: {len(result.models)} assets ({', '.join(result.models)}).")
+    console.print(f"Asset checks passed: {result.checks_passed}.")
     if result.failed_checks:
         console.print("Asset checks that did not pass: " + ", ".join(result.failed_checks))
     console.print(

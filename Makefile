@@ -17,6 +17,11 @@ $(BIN)/kizuna: pyproject.toml
 
 install: $(BIN)/kizuna  ## create .venv and install the project with its test tools
 
+# The `spark` extra (pyspark, dbt-spark; about 0.5 GB) for the slow Spark portability test only.
+$(VENV)/.spark-extra: $(BIN)/kizuna
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	@touch $@
+
 demo: install  ## generate the sample world and materialize every asset on DuckDB
 	$(BIN)/kizuna demo
 
@@ -27,7 +32,7 @@ ui: install  ## the Dagster UI on http://127.0.0.1:3000, same instance as the de
 postgres:  ## install (apt) and start the local PostgreSQL the CRM connector tests use
 	scripts/postgres.sh
 
-test: install  ## lint, check the definitions load, start PostgreSQL, run every test
+test: install $(VENV)/.spark-extra  ## lint, check the definitions load, start PostgreSQL, run every test
 	scripts/run_tests.sh
 
 test-quick: install  ## the fast subset: no slow end-to-end tests

@@ -84,7 +84,14 @@ def spark_target(settings: Settings) -> dict[str, Any]:
             "spark.master": "local[2]",
             "spark.sql.warehouse.dir": str(spark_dir / "warehouse"),
             "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_dir / 'derby'}",
-            "javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={spark_dir / 'metastore_db'};create=true",
+            # The Hive metastore (Derby) beside the warehouse; `spark.hadoop.` passes it to Hive's
+            # configuration (a bare javax.jdo key works too, but Spark warns that it ignores it).
+            "spark.hadoop.javax.jdo.option.ConnectionURL": (
+                f"jdbc:derby:;databaseName={spark_dir / 'metastore_db'};create=true"
+            ),
+            # As the DuckDB target: timestamps read and written in UTC whatever the host's zone
+            # (the `timestamp_key` macro relies on it).
+            "spark.sql.session.timeZone": "UTC",
             "spark.ui.enabled": "false",
             # Its progress bar would corrupt dbt's structured log, and dagster-dbt would lose events.
             "spark.ui.showConsoleProgress": "false",

@@ -8,6 +8,8 @@
     regexp_matches({{ column }}, '{{ pattern }}')
 {%- endmacro %}
 
+{#- Spark SQL unescapes backslashes in string literals ('\x' reads as 'x'), DuckDB does not: each
+    backslash of the pattern is doubled so that Java's regex sees the same pattern RE2 does. -#}
 {% macro spark__matches_regex(column, pattern) -%}
-    ({{ column }} rlike '{{ pattern }}')
+    ({{ column }} rlike '{{ pattern | replace("\\", "\\\\") }}')
 {%- endmacro %}

@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        {{ dbt.concat(["product_id", "'|'", dbt.cast('updated_at', dbt.type_string())]) }} as product_version_id,
+        {{ dbt.concat(["product_id", "'|'", timestamp_key('updated_at')]) }} as product_version_id,
         product_id,
         name as product_name,
         category,

@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        {{ dbt.concat(["crm_id", "'|'", dbt.cast('updated_at', dbt.type_string())]) }} as contact_version_id,
+        {{ dbt.concat(["crm_id", "'|'", timestamp_key('updated_at')]) }} as contact_version_id,
         crm_id,
         last_name,
         first_name,

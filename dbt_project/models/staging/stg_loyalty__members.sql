@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        {{ dbt.concat(["loyalty_card_id", "'|'", dbt.cast('signed_up_at', dbt.type_string())]) }} as membership_id,
+        {{ dbt.concat(["loyalty_card_id", "'|'", timestamp_key('signed_up_at')]) }} as membership_id,
         loyalty_card_id,
         full_name,
         full_name_kana,

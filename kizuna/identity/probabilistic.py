@@ -241,7 +241,8 @@ def _level(sql: str, label: str, *, null: bool = False, tf_col: str | None = Non
 
 def _else(fixed_m: float | None = None) -> dict[str, Any]:
     """The last level. `fixed_m`: a prior for how often true matches differ, kept out of EM: on
-    clean training pairs EM drives that m to exactly 0.0, which Splink 5 rejects (ValueError)."""
+    clean or small training sets EM drives that m to exactly 0.0 (no true match observed there),
+    which Splink 5 rejects (ValueError). Every comparison's last level has one for that reason."""
     lvl: dict[str, Any] = {"sql_condition": "ELSE", "label_for_charts": "different"}
     if fixed_m is not None:
         lvl.update(m_probability=fixed_m, fix_m_probability=True)
@@ -289,7 +290,7 @@ def _comparisons() -> dict[str, dict[str, Any]]:
                     "month and day swapped",
                 ),
                 _level('levenshtein("birth_date_l", "birth_date_r") <= 2', "two characters off"),
-                _else(),
+                _else(fixed_m=0.01),
             ],
         },
         "postcode": {
@@ -299,7 +300,7 @@ def _comparisons() -> dict[str, dict[str, Any]]:
                 _level('"postcode_l" = "postcode_r"', "exact"),
                 _level('levenshtein("postcode_l", "postcode_r") <= 1', "one digit off"),
                 _level('substr("postcode_l", 1, 3) = substr("postcode_r", 1, 3)', "same area (first 3 digits)"),
-                _else(),
+                _else(fixed_m=0.05),
             ],
         },
         "email": {
@@ -308,7 +309,7 @@ def _comparisons() -> dict[str, dict[str, Any]]:
                 _level('"email_l" IS NULL OR "email_r" IS NULL', "null", null=True),
                 _level('"email_l" = "email_r"', "exact", tf_col="email"),
                 _level('levenshtein("email_l", "email_r") <= 1', "one character off"),
-                _else(),
+                _else(fixed_m=0.1),
             ],
         },
         "phone": {
@@ -317,7 +318,7 @@ def _comparisons() -> dict[str, dict[str, Any]]:
                 _level('"phone_l" IS NULL OR "phone_r" IS NULL', "null", null=True),
                 _level('"phone_l" = "phone_r"', "exact", tf_col="phone"),
                 _level('levenshtein("phone_l", "phone_r") <= 1', "one digit off"),
-                _else(),
+                _else(fixed_m=0.1),
             ],
         },
         "gender": {
@@ -335,7 +336,7 @@ def _comparisons() -> dict[str, dict[str, Any]]:
                 _level('"address_l" = "address_r"', "exact"),
                 _level(f'{jw}("address_l", "address_r") >= 0.9', "similar (JW >= 0.9)"),
                 _level(f'{jw}("address_l", "address_r") >= 0.75', "loosely similar (JW >= 0.75)"),
-                _else(),
+                _else(fixed_m=0.1),
             ],
         },
     }

@@ -12,11 +12,19 @@ from dagster_project.defs.collect.assets import raw_asset_key
 
 GROUP = "unify"
 RAW_SOURCE = "raw"
+# The dbt source the marts read: the tables the identity asset writes, under the same keys.
+IDENTITY_SOURCE = "identity"
 OWNERS = ["team:data-platform"]
 
 
+def identity_asset_key(table: str) -> dg.AssetKey:
+    """The key of an identity table (`identity.<table>`), as dbt source and as Python asset."""
+    return dg.AssetKey([IDENTITY_SOURCE, table])
+
+
 class KizunaDbtTranslator(DagsterDbtTranslator):
-    """dbt sources `raw.<name>` are the collect domain's raw assets; dbt models belong to unify."""
+    """dbt sources `raw.<name>` are the collect domain's raw assets, `identity.<name>` the identity
+    asset's tables; dbt models belong to unify."""
 
     def get_asset_spec(
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
@@ -27,5 +35,7 @@ class KizunaDbtTranslator(DagsterDbtTranslator):
             if props["source_name"] == RAW_SOURCE:
                 # The same key as the raw asset that loads the table: one node, not a copy.
                 return spec.replace_attributes(key=raw_asset_key(props["name"]))
+            if props["source_name"] == IDENTITY_SOURCE:
+                return spec.replace_attributes(key=identity_asset_key(props["name"]))
             return spec
         return spec.replace_attributes(group_name=GROUP, owners=OWNERS)

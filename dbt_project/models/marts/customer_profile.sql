@@ -1,6 +1,11 @@
-{#- A first unified profile: one row per person, their identifiers by namespace, when they were
-    seen, and what they bought. Survivorship attributes and the computed traits come later. -#}
+{#- The unified profile: one row per person with their identifiers by namespace, the attributes that
+    survive (int_person_attributes_survived, rules in config/profile.yml), the computed traits
+    (int_person_traits_computed) and consent per purpose (int_person_consents_resolved). -#}
 {%- set namespaces = var('kizuna__identifier_namespaces') -%}
+{%- set purposes = ['analytics', 'personalization', 'email_marketing', 'advertising', 'sms_marketing', 'data_sharing'] -%}
+{%- set string = dbt.type_string() -%}
+{%- set timestamp = dbt.type_timestamp() -%}
+{%- set integer = dbt.type_int() -%}
 
 with
 
@@ -10,44 +15,21 @@ identity_graph as (
 
 ),
 
-person_events as (
+attributes as (
 
-    select * from {{ ref('person_events') }}
-
-),
-
-record_persons as (
-
-    select * from {{ source('identity', 'record_persons') }}
+    select * from {{ ref('int_person_attributes_survived') }}
 
 ),
 
-order_lines as (
+traits as (
 
-    select * from {{ ref('stg_shop__orders') }}
-
-),
-
-pos_lines as (
-
-    select * from {{ ref('stg_pos__transaction_lines') }}
+    select * from {{ ref('int_person_traits_computed') }}
 
 ),
 
-identifiers as (
+consents as (
 
-    -- Shared identifiers belong to nobody in particular: they are not listed under a person.
-    select
-        person_id,
-        {% for namespace in namespaces %}
-        {{ dbt.listagg("case when namespace = '" ~ namespace ~ "' then value end", "', '", "order by value") }}
-            as {{ namespace }}s,
-        {% endfor %}
-        min(first_seen) as first_seen,
-        max(last_seen) as last_seen
-    from identity_graph
-    where not is_shared
-    group by person_id
+    select * from {{ ref('int_person_consents_resolved') }}
 
 ),
 
@@ -57,39 +39,31 @@ persons as (
 
 ),
 
-purchases as (
+identifiers as (
 
-    -- Online orders and store transactions, each counted once.
-    select record_persons.person_id, {{ dbt.concat(["'order:'", "order_lines.order_id"]) }} as purchase_id
-    from order_lines
-    inner join record_persons
-        on record_persons.source = 'orders'
-        and record_persons.record_id = cast(order_lines.order_line_id as {{ dbt.type_string() }})
-    union all
-    select record_persons.person_id, {{ dbt.concat(["'pos:'", "pos_lines.transaction_id"]) }} as purchase_id
-    from pos_lines
-    inner join record_persons
-        on record_persons.source = 'pos_transactions'
-        and record_persons.record_id = cast(pos_lines.transaction_line_id as {{ dbt.type_string() }})
-
-),
-
-orders as (
-
-    select person_id, count(distinct purchase_id) as orders
-    from purchases
+    -- Shared identifiers belong to nobody in particular: they are not listed under a person.
+    select
+        person_id,
+        {% for namespace in namespaces %}
+        {{ string_agg_sorted("case when namespace = '" ~ namespace ~ "' then value end") }} as {{ namespace }}s,
+        {% endfor %}
+        min(first_seen) as first_seen,
+        max(last_seen) as last_seen
+    from identity_graph
+    where not is_shared
     group by person_id
 
 ),
 
-money as (
+consent_columns as (
 
     select
         person_id,
-        sum(amount) as revenue,
-        max(case when source in ('orders', 'pos_transactions') then occurred_at end) as last_order_at
-    from person_events
-    where source in ('orders', 'pos_transactions', 'refunds')
+        {% for purpose in purposes %}
+        max(case when purpose = '{{ purpose }}' then consent_status end) as consent_{{ purpose }}
+        {%- if not loop.last %},{% endif %}
+        {% endfor %}
+    from consents
     group by person_id
 
 ),
@@ -99,17 +73,45 @@ final as (
     select
         persons.person_id,
         {% for namespace in namespaces %}
-        cast(identifiers.{{ namespace }}s as {{ dbt.type_string() }}) as {{ namespace }}s,
+        cast(identifiers.{{ namespace }}s as {{ string }}) as {{ namespace }}s,
         {% endfor %}
-        cast(identifiers.first_seen as {{ dbt.type_timestamp() }}) as first_seen,
-        cast(identifiers.last_seen as {{ dbt.type_timestamp() }}) as last_seen,
-        cast(coalesce(orders.orders, 0) as {{ dbt.type_int() }}) as orders,
-        cast(coalesce(money.revenue, 0) as double) as revenue,
-        cast(money.last_order_at as {{ dbt.type_timestamp() }}) as last_order_at
+        cast(attributes.full_name_kanji as {{ string }}) as full_name_kanji,
+        cast(attributes.full_name_kana as {{ string }}) as full_name_kana,
+        cast(attributes.birth_date as date) as birth_date,
+        cast(attributes.gender as {{ string }}) as gender,
+        cast(attributes.postcode as {{ string }}) as postcode,
+        cast(attributes.prefecture as {{ string }}) as prefecture,
+        cast(attributes.email as {{ string }}) as email,
+        cast(attributes.phone as {{ string }}) as phone,
+        cast(identifiers.first_seen as {{ timestamp }}) as first_seen,
+        cast(identifiers.last_seen as {{ timestamp }}) as last_seen,
+        cast(coalesce(traits.sessions, 0) as {{ integer }}) as sessions,
+        cast(coalesce(traits.orders, 0) as {{ integer }}) as orders,
+        cast(coalesce(traits.revenue, 0) as double) as revenue,
+        cast(traits.average_order_value as double) as average_order_value,
+        cast(traits.last_order_at as {{ timestamp }}) as last_order_at,
+        cast(traits.recency_days as {{ integer }}) as recency_days,
+        cast(traits.recency_score as {{ integer }}) as recency_score,
+        cast(traits.frequency_score as {{ integer }}) as frequency_score,
+        cast(traits.monetary_score as {{ integer }}) as monetary_score,
+        cast(traits.favourite_category as {{ string }}) as favourite_category,
+        cast(traits.channels_used as {{ string }}) as channels_used,
+        cast(traits.devices_used as {{ string }}) as devices_used,
+        cast(coalesce(traits.open_tickets, 0) as {{ integer }}) as open_tickets,
+        cast(traits.last_nps as {{ integer }}) as last_nps,
+        cast(traits.last_nps_at as {{ timestamp }}) as last_nps_at,
+        cast(coalesce(traits.email_opens_90d, 0) as {{ integer }}) as email_opens_90d,
+        cast(coalesce(traits.email_clicks_90d, 0) as {{ integer }}) as email_clicks_90d,
+        cast(coalesce(traits.is_email_unsubscribed, false) as {{ dbt.type_boolean() }}) as is_email_unsubscribed,
+        {% for purpose in purposes %}
+        cast(consent_columns.consent_{{ purpose }} as {{ string }}) as consent_{{ purpose }}
+        {%- if not loop.last %},{% endif %}
+        {% endfor %}
     from persons
     left join identifiers on identifiers.person_id = persons.person_id
-    left join orders on orders.person_id = persons.person_id
-    left join money on money.person_id = persons.person_id
+    left join attributes on attributes.person_id = persons.person_id
+    left join traits on traits.person_id = persons.person_id
+    left join consent_columns on consent_columns.person_id = persons.person_id
 
 )
 

@@ -42,7 +42,7 @@ def test_encrypted_profile_attaches_with_the_key_from_the_environment(tmp_path, 
     assert ext["name"] == "httpfs" and ext["repo"].startswith("'") and ext["repo"].endswith("'")
     (attach,) = duck["attach"]
     assert attach["path"] == settings.warehouse_path and attach["alias"] == ALIAS
-    assert attach["options"]["encryption_key"] == "{{ env_var('%s') }}" % settings.encryption_key_env
+    assert attach["options"]["encryption_key"] == f"{{{{ env_var('{settings.encryption_key_env}') }}}}"
     text = (write_profiles(settings) / "profiles.yml").read_text()
     assert "s3cret-key" not in text
     assert os.environ[settings.encryption_key_env] == "s3cret-key"

@@ -2,8 +2,9 @@
 
     python benchmarks/identity.py [--quick] [--customers N --days D]
 
-Builds identifier observations from the landing files (`kizuna.identity.observations`), resolves
-them with `config/identity.yml` (deterministic stage only: no Splink edges), and scores:
+Builds identifier observations from the landing files (`kizuna.identity.observations`), matches
+CRM and loyalty records with Splink (`kizuna.identity.probabilistic`, unless --no-splink), resolves
+them with `config/identity.yml`, and scores:
 
 * Unit of scoring: a truth identifier value (namespace, normalized value) from identifiers.parquet.
   Values flagged `shared` (the family tablet's cookie and device, info@ addresses) belong to several
@@ -15,6 +16,11 @@ them with `config/identity.yml` (deterministic stage only: no Splink edges), and
   precision = TP / pairs in the same found person; recall = TP / pairs in the same true person;
   f1 their harmonic mean. `true_persons` / `found_persons`: distinct true / found persons over the
   scored values.
+* `recall_linkable`: the same recall over the values the data ties to anything: a value seen in at
+  least one record together with another identifier, or a CRM id or loyalty card (whose records
+  Splink can match by name and birth date). A cookie that only ever appears alone (ad impressions
+  on a browser that never logged in, a cookie reset before any login) is a person of its own to
+  any method reading these sources; `recall` counts those misses, `recall_linkable` does not.
 * `false_merges_shared`: found persons holding values of two or more true persons who share a
   household tablet or an info@ address (must be 0).
 * `split_pairs_by_reason`: the true pairs we miss, by why the detached part stays apart; this is the
@@ -41,6 +47,7 @@ import pandas as pd
 from kizuna.identity import graph, load_rules, prepare_observations, resolve
 from kizuna.identity.normalize import normalize_values
 from kizuna.identity.observations import observations_from_landing
+from kizuna.identity.probabilistic import match_records, records_from_landing
 
 EDGES_TARGET = 1_000_000
 
@@ -53,7 +60,17 @@ def generate(customers: int, days: int, folder: Path) -> tuple[Path, Path]:
     return landing, truth
 
 
-def score(identity_map: pd.DataFrame, truth_dir: Path, rules) -> dict:
+def linkable_units(observations: pd.DataFrame, rules) -> set[str]:
+    """Values ("namespace:normalized") the data ties to something (see `recall_linkable`)."""
+    obs = prepare_observations(observations, rules)
+    obs["unit"] = obs["namespace"] + ":" + obs["value"]
+    per_record = obs.groupby(["source", "record_id"])["unit"].transform("nunique")
+    tied = set(obs.loc[per_record > 1, "unit"])
+    anchors = set(obs.loc[obs["namespace"].isin(["crm_id", "loyalty_card_id"]), "unit"])
+    return tied | anchors
+
+
+def score(identity_map: pd.DataFrame, truth_dir: Path, rules, linkable: set[str] | None = None) -> dict:
     """Pairwise precision/recall/F1 of found persons against true persons (see module docstring)."""
     ids = pd.read_parquet(truth_dir / "identifiers.parquet")
     persons = pd.read_parquet(truth_dir / "persons.parquet")
@@ -78,6 +95,12 @@ def score(identity_map: pd.DataFrame, truth_dir: Path, rules) -> dict:
     found_pairs = pairs(units.drop_duplicates("unit").groupby("found").size())
     precision = tp / found_pairs if found_pairs else 1.0
     recall = tp / true_pairs if true_pairs else 1.0
+    recall_linkable = None
+    if linkable is not None:
+        tied = units[units["unit"].isin(linkable)]
+        tied_true = pairs(tied.groupby("person_id").size())
+        tied_tp = pairs(tied.groupby(["person_id", "found"]).size())
+        recall_linkable = round(tied_tp / tied_true, 5) if tied_true else 1.0
 
     groups = persons[["person_id", "household_id", "shared_email_group"]]
     mixed = units.groupby("found")["person_id"].agg(lambda s: sorted(set(s)))
@@ -91,7 +114,7 @@ def score(identity_map: pd.DataFrame, truth_dir: Path, rules) -> dict:
     flagged = identity_map[identity_map["is_shared"]].set_index(["namespace", "value"]).index
     shared_keys = pd.MultiIndex.from_frame(shared[["namespace", "ours"]].drop_duplicates())
     return {
-        "precision": round(precision, 5), "recall": round(recall, 5),
+        "precision": round(precision, 5), "recall": round(recall, 5), "recall_linkable": recall_linkable,
         "f1": round(2 * precision * recall / (precision + recall), 5) if precision + recall else 0.0,
         "true_persons": int(units["person_id"].nunique()), "found_persons": int(units["found"].nunique()),
         "false_merges_shared": false_shared, "wrongly_merged_found_persons": int(len(mixed)),
@@ -165,6 +188,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--quick", action="store_true", help="2,000 customers x 90 days (about a minute)")
     parser.add_argument("--customers", type=int)
     parser.add_argument("--days", type=int)
+    parser.add_argument("--no-splink", action="store_true", help="the deterministic stage alone")
     args = parser.parse_args(argv)
     customers = args.customers or (2_000 if args.quick else 10_000)
     days = args.days or (90 if args.quick else 180)
@@ -177,14 +201,29 @@ def main(argv: list[str] | None = None) -> dict:
         t = time.perf_counter()
         observations, attributes = observations_from_landing(str(landing))
         built = time.perf_counter() - t
+        splink: dict = {}
+        extra_edges = None
+        if not args.no_splink:
+            t = time.perf_counter()
+            match = match_records(records_from_landing(str(landing)), threshold_weight=rules.min_match_weight)
+            extra_edges = match.pairs
+            splink = {
+                "splink_seconds": round(time.perf_counter() - t, 3),
+                "splink_records": match.stats["records"],
+                "splink_pairs_compared": match.stats["pairs_compared"],
+                "splink_pairs_accepted": match.stats["pairs_accepted"],
+            }
         t = time.perf_counter()
-        result = resolve(observations, rules, attributes=attributes)
+        result = resolve(observations, rules, attributes=attributes, extra_edges=extra_edges)
         resolved = time.perf_counter() - t
-        figures = score(result.identity_map, truth, rules)
+        figures = score(result.identity_map, truth, rules, linkable_units(observations, rules))
     split = figures.pop("split")
     print(f"world {customers} x {days}d: generated {generated:.1f}s, observations {len(observations):,} "
           f"built {built:.1f}s, resolved {resolved:.1f}s: {result.stats}")
-    print(f"precision {figures['precision']} recall {figures['recall']} f1 {figures['f1']}; "
+    if splink:
+        print(f"splink: {splink}")
+    print(f"precision {figures['precision']} recall {figures['recall']} (linkable {figures['recall_linkable']}) "
+          f"f1 {figures['f1']}; "
           f"{figures['true_persons']} true persons, {figures['found_persons']} found")
     print(f"{split['persons_split']} true persons split; missed pairs by reason:")
     for why, n in split["missed_pairs_by_reason"].items():
@@ -193,7 +232,8 @@ def main(argv: list[str] | None = None) -> dict:
     speed = graph_speed(observations, rules)
     print(f"{speed['graph_edges']:,} edges: components {speed['components_seconds']}s, networkx "
           f"{speed['networkx_seconds']}s, speedup {speed['speedup_vs_networkx']}x")
-    out = {"customers": customers, "days": days, **figures, **split, **speed, "observations": len(observations),
+    out = {"customers": customers, "days": days, **figures, **split, **speed, **splink,
+           "observations": len(observations),
            "resolve_seconds": round(resolved, 3), "seconds": round(time.perf_counter() - started, 1)}
     print(json.dumps(out, ensure_ascii=False))
     return out

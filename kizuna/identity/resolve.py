@@ -81,15 +81,7 @@ class _Compatibility:
         rule = self.rules.allow_multiple_when.get(namespace)
         if rule is None or a not in self.attrs or b not in self.attrs:
             return False
-        agree = 0
-        for name in rule.attributes:
-            x, y = self.attrs[a].get(name), self.attrs[b].get(name)
-            if pd.isna(x) or pd.isna(y):
-                continue
-            if x != y:
-                return False
-            agree += 1
-        return agree >= rule.min_agreeing
+        return rule.agree(self.attrs[a], self.attrs[b])
 
     def __call__(self, namespace: str, nodes: list[int]) -> bool:
         return all(self._pair(namespace, a, b) for i, a in enumerate(nodes) for b in nodes[i + 1:])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from kizuna.identity.normalize import EmailRules
@@ -31,6 +33,19 @@ class MultipleRule:
 
     attributes: tuple[str, ...]
     min_agreeing: int = 1
+
+    def agree(self, a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+        """Whether two records' attributes allow one person: every attribute present on both sides
+        is equal, and at least `min_agreeing` of them are."""
+        agreeing = 0
+        for name in self.attributes:
+            x, y = a.get(name), b.get(name)
+            if pd.isna(x) or pd.isna(y):
+                continue
+            if x != y:
+                return False
+            agreeing += 1
+        return agreeing >= self.min_agreeing
 
 
 @dataclass(frozen=True)

@@ -54,8 +54,9 @@ def splink_records(person_attributes: pd.DataFrame) -> pd.DataFrame:
 def probabilistic_pairs(records: pd.DataFrame) -> MatchResult:
     """Splink's accepted pairs; no pairs (and the reason in `stats["skipped"]`) when its training fails.
 
-    On small worlds Splink's expectation maximisation can drive a comparison level's m probability
-    to zero and refuse the model (ValueError); deterministic identity must not stop for that."""
+    Splink refuses a model it cannot train (ValueError, e.g. an m probability that underflows; the
+    fixed priors in `probabilistic` prevent the case seen on small worlds): deterministic identity
+    must not stop for that, and the reason shows in the asset's metadata."""
     try:
         return match_records(records)
     except ValueError as error:
@@ -123,15 +124,7 @@ def _allowed(namespace: str, values: list[str], rules: IdentityRules, attributes
             return True
         if rule is None or a not in firsts or b not in firsts:
             return False
-        agree = 0
-        for name in rule.attributes:
-            x, y = firsts[a].get(name), firsts[b].get(name)
-            if x is None or y is None or pd.isna(x) or pd.isna(y):
-                continue
-            if x != y:
-                return False
-            agree += 1
-        return agree >= rule.min_agreeing
+        return rule.agree(firsts[a], firsts[b])
 
     return all(pair(a, b) for i, a in enumerate(values) for b in values[i + 1:])
 

@@ -7,10 +7,10 @@ attribute records and the accepted pairs become extra edges of the identity grap
 match weight and the comparison level of every attribute, so a person can ask why two records
 merged (DESIGN.md, Identity).
 
-Input: one row per person attribute record (see `ATTRIBUTE_COLUMNS`); `records_from_landing`
-builds it from a sample world's landing files and is the reference for the dbt model
-`int_person_attributes`. Optional `address` is compared when present (FEBRL has it; Kizuna's
-sources do not yet). A comparison whose column is null everywhere is left out of the model.
+Input: one row per person attribute record (see `ATTRIBUTE_COLUMNS`), in the pipeline the dbt
+model `int_person_attributes` (`kizuna.identity.inputs.splink_records`). Optional `address` is
+compared when present (FEBRL has it; Kizuna's sources do not yet). A comparison whose column is
+null everywhere is left out of the model.
 
 Everything runs in a private in-memory DuckDB connection: Splink downloads nothing (its settings
 schema and chart templates ship inside the package), and the result is the same for the same input
@@ -20,15 +20,12 @@ and seed (u by seeded random sampling, m by EM, pairs sorted, weights rounded).
 from __future__ import annotations
 
 import functools
-import glob
 import logging
 import math
-import os
 import re
 import time
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -525,97 +522,3 @@ def _contract(name: str) -> Any:
     from data_contracts.model import load_contracts
 
     return load_contracts()[name]
-
-
-def _valid_rows(path: str, contract_name: str) -> pd.DataFrame:
-    from data_contracts.record import validate_record
-
-    contract = _contract(contract_name)
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, on_bad_lines="skip")
-    df = df.replace({"": None})
-    m = re.search(r"(\d{4}-\d{2}-\d{2})", os.path.basename(path))
-    day = datetime.fromisoformat(m.group(1)).replace(tzinfo=UTC) if m else datetime.now(UTC)
-    reference = day + timedelta(days=1)
-    keep = [validate_record(contract, row, reference).ok for row in df.to_dict("records")]
-    return df[keep]
-
-
-def _duckdb_utc_text(values: pd.Series) -> pd.Series:
-    """ISO timestamps as DuckDB casts a UTC TIMESTAMPTZ to VARCHAR (`2026-06-14 17:21:11+00`)."""
-    ts = pd.to_datetime(values, utc=True, format="ISO8601")
-    text = ts.dt.strftime("%Y-%m-%d %H:%M:%S")
-    micros = ts.dt.microsecond
-    frac = micros.map(lambda us: f".{us:06d}".rstrip("0") if us else "")
-    return text + frac + "+00"
-
-
-def records_from_landing(landing: str | os.PathLike[str]) -> pd.DataFrame:
-    """Person attribute records from `crm/contacts-*.csv` and `loyalty/members-*.csv`.
-
-    This is the reference for the dbt model `int_person_attributes`:
-    - rows that break their data contract (error severity) are dropped; exact re-sends collapse;
-    - `source` and `record_id` are those of `kizuna.identity.observations` (the identifier
-      observations), so accepted pairs go straight into `resolve(..., extra_edges=pairs)`;
-    - CRM (`crm_contacts`): one record per distinct version of a contact (`record_id` =
-      `<crm_id>@<updated_at as DuckDB prints a UTC timestamp>`, e.g. `C1004566@2026-06-14 17:21:11+00`;
-      a later export that changes nothing is the same record, kept at its first `updated_at`);
-      `full_name` = last + first name (kanji), `full_name_kana` = last + " " + first kana,
-      `full_name_romaji` null (the CRM has none);
-    - loyalty (`loyalty_members`): one record per card (`record_id` = the card id); `full_name`
-      as written at the till (kanji, katakana or romaji; the matcher tells them apart),
-      `full_name_kana` as given, no gender;
-    - values stay raw (email, phone, postcode as written): normalization is the matcher's.
-    """
-    root = os.fspath(landing)
-    crm = [_valid_rows(p, "crm_contacts") for p in sorted(glob.glob(os.path.join(root, "crm", "contacts-*.csv")))]
-    loy = [_valid_rows(p, "loyalty_members") for p in sorted(glob.glob(os.path.join(root, "loyalty", "members-*.csv")))]
-    frames = []
-    attrs = ["full_name", "full_name_kana", "birth_date", "postcode", "gender", "email", "phone", "loyalty_card_id"]
-    if crm:
-        c = pd.concat(crm, ignore_index=True)
-        c["full_name"] = c["last_name"].fillna("") + c["first_name"].fillna("")
-        c["full_name_kana"] = (c["last_name_kana"].fillna("") + " " + c["first_name_kana"].fillna("")).str.strip()
-        c = c.sort_values(["crm_id", "updated_at"]).drop_duplicates(["crm_id", *attrs], keep="first")
-        frames.append(
-            pd.DataFrame(
-                {
-                    "source": "crm_contacts",
-                    "record_id": c["crm_id"] + "@" + _duckdb_utc_text(c["updated_at"]),
-                    "crm_id": c["crm_id"],
-                    "loyalty_card_id": c["loyalty_card_id"],
-                    "full_name": c["full_name"],
-                    "full_name_kana": c["full_name_kana"].replace({"": None}),
-                    "full_name_romaji": None,
-                    "birth_date": c["birth_date"],
-                    "postcode": c["postcode"],
-                    "gender": c["gender"],
-                    "email": c["email"],
-                    "phone": c["phone"],
-                }
-            )
-        )
-    if loy:
-        m = pd.concat(loy, ignore_index=True).sort_values(["loyalty_card_id", "signed_up_at"])
-        m = m.drop_duplicates(["loyalty_card_id"], keep="first")
-        frames.append(
-            pd.DataFrame(
-                {
-                    "source": "loyalty_members",
-                    "record_id": m["loyalty_card_id"],
-                    "crm_id": None,
-                    "loyalty_card_id": m["loyalty_card_id"],
-                    "full_name": m["full_name"],
-                    "full_name_kana": m["full_name_kana"],
-                    "full_name_romaji": None,
-                    "birth_date": m["birth_date"],
-                    "postcode": m["postcode"],
-                    "gender": None,
-                    "email": m["email"],
-                    "phone": m["phone"],
-                }
-            )
-        )
-    if not frames:
-        return pd.DataFrame(columns=ATTRIBUTE_COLUMNS)
-    out = pd.concat(frames, ignore_index=True)[ATTRIBUTE_COLUMNS]
-    return out.sort_values("record_id").reset_index(drop=True)

@@ -3,10 +3,10 @@
     resolution = resolve(observations, rules, previous=last_map, extra_edges=splink_pairs)
 
 `observations` has one row per identifier seen in a record: `source`, `record_id`, `namespace`,
-`value_raw`, `observed_at` (the dbt model `int_identifier_observations`; until it exists
-`kizuna.identity.observations.observations_from_landing` builds the same frame). Identifiers of
-one (source, record_id) were seen together. `attributes` (optional) gives anchor identifiers'
-attributes (`namespace`, `value_raw`, birth_date, name keys...) for `allow_multiple_when`.
+`value_raw`, `observed_at` (the dbt model `int_identifier_observations`, read by
+`kizuna.identity.inputs`). Identifiers of one (source, record_id) were seen together. `attributes`
+(optional) gives anchor identifiers' attributes (`namespace`, `value_raw`, birth_date, name
+keys...; `inputs.anchor_attributes`) for `allow_multiple_when`.
 `extra_edges` (optional, e.g. from Splink) are identifier pairs (`namespace_l`, `value_l`,
 `namespace_r`, `value_r`, `match_weight`) or record pairs (`source_l`, `record_id_l`,
 `source_r`, `record_id_r`, `match_weight`); pairs below `probabilistic.min_match_weight` are

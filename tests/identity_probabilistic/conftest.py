@@ -8,7 +8,9 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from kizuna.identity.probabilistic import match_records, records_from_landing
+from benchmarks.identity import identity_inputs
+from kizuna.identity.inputs import splink_records
+from kizuna.identity.probabilistic import match_records
 from kizuna.sample_world import generate
 
 from .febrl import true_pairs
@@ -21,7 +23,8 @@ START = date(2026, 5, 1)
 def world(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     root = tmp_path_factory.mktemp("probabilistic_world")
     generate(**WORLD, landing=root / "landing", truth=root / "truth", start=START)
-    records = records_from_landing(root / "landing")
+    inputs, _ = identity_inputs(root / "landing", root)
+    records = splink_records(inputs.person_attributes)
     identifiers = pd.read_parquet(root / "truth" / "identifiers.parquet")
     keys = identifiers[identifiers["namespace"].isin(["crm_id", "loyalty_card_id"])]
     person_of = dict(zip(keys["value"], keys["person_id"], strict=True))

@@ -28,30 +28,6 @@ def person_map(rows):
     return pd.DataFrame(rows, columns=["namespace", "value", "person_id", "is_shared"])
 
 
-def test_splink_records_take_the_dbt_model_columns():
-    attrs = pd.DataFrame({"source": ["crm_contacts"], "record_id": ["C1|t"], "crm_id": ["C1"],
-                          "full_name": ["岡田 明美"], "full_name_kanji": ["岡田 明美"], "email_raw": ["A@x.jp"],
-                          "phone_raw": ["090-1234-5678"], "birth_date": [pd.Timestamp("1990-01-02").date()],
-                          "updated_at": [pd.Timestamp("2026-05-01", tz="UTC")]})
-    records = identity.splink_records(attrs)
-    assert list(records.columns) == identity.ATTRIBUTE_COLUMNS
-    assert records.loc[0, "email"] == "A@x.jp" and records.loc[0, "phone"] == "090-1234-5678"
-    assert records.loc[0, "birth_date"] == "1990-01-02"
-
-
-def test_anchor_attributes_name_crm_ids_and_cards_newest_first():
-    attrs = pd.DataFrame({
-        "source": ["crm_contacts", "crm_contacts", "loyalty_members"], "record_id": ["C1|a", "C1|b", "L1|a"],
-        "crm_id": ["C1", "C1", None], "loyalty_card_id": ["L1", "L1", "L1"],
-        "full_name": ["岡田 明美", "岡田 明美", "オカダ アケミ"], "full_name_kana": ["オカダ アケミ"] * 3,
-        "birth_date": ["1990-01-02"] * 3,
-        "updated_at": pd.to_datetime(["2026-05-01", "2026-05-03", "2026-05-02"], utc=True)})
-    anchors = identity.anchor_attributes(attrs)
-    assert list(zip(anchors["namespace"], anchors["value_raw"], strict=True)) == [
-        ("crm_id", "C1"), ("crm_id", "C1"), ("loyalty_card_id", "L1")]
-    assert {"birth_date", "name_key", "name_kana_key"} <= set(anchors.columns)
-
-
 def test_change_counts():
     changes = pd.DataFrame({"kind": ["new", "new", "merge"]})
     assert identity.change_counts(changes) == {"new": 2, "merge": 1, "split": 0}
@@ -73,16 +49,6 @@ def test_over_limit_unless_a_rule_allows(rules):
     forced = pd.DataFrame({"namespace_l": ["crm_id"], "value_l": ["C2"], "namespace_r": ["crm_id"],
                            "value_r": ["C1"], "match_weight": [float("inf")], "kind": ["force_merge"]})
     assert identity.over_limit(mapping, rules, links=forced).empty
-
-
-def test_splink_failure_leaves_deterministic_identity_running(monkeypatch):
-    def broken(records):
-        raise ValueError("m_probability value 0.0 is below the minimum")
-
-    monkeypatch.setattr(identity, "match_records", broken)
-    result = identity.probabilistic_pairs(pd.DataFrame({"record_id": ["a"]}))
-    assert result.pairs.empty and result.stats["pairs_accepted"] == 0
-    assert "m_probability" in result.stats["skipped"]
 
 
 def test_store_replaces_tables_and_appends_the_change_log(rules):

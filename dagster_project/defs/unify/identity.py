@@ -1,6 +1,7 @@
 """Identity resolution as an asset: the identity tables, between dbt's intermediate models and marts.
 
-It reads the dbt models `int_identifier_observations` and `int_person_attributes`, scores the
+It reads the dbt models `int_identifier_observations` and `int_person_attributes`
+(`kizuna.identity.inputs`, as the identity benchmark does), scores the
 person attribute records with Splink (extra edges, each with its match weight), resolves against
 the previous identity map so person ids stay stable, and writes the identity tables in one
 transaction (`kizuna.identity.store`). The dbt marts read them back as the source `identity`.
@@ -16,8 +17,8 @@ from dagster_project.defs.unify.assets import kizuna_dbt_models
 from dagster_project.defs.unify.translator import GROUP, OWNERS, identity_asset_key
 from dagster_project.resources import WAREHOUSE_POOL, KizunaSettings
 from kizuna.identity import store
-from kizuna.identity.normalize import name_key, normalize_name, normalize_values
-from kizuna.identity.probabilistic import ATTRIBUTE_COLUMNS, MatchResult, match_records
+from kizuna.identity.inputs import anchor_attributes, probabilistic_pairs, read_inputs
+from kizuna.identity.normalize import normalize_values
 from kizuna.identity.resolve import resolve
 from kizuna.identity.rules import IdentityRules, load_rules
 
@@ -39,47 +40,6 @@ DESCRIPTIONS = {
                           "weight: why two records merged.",
     store.RECORD_PERSONS: "One row per source record carrying an identifier: its person id.",
 }
-
-
-def splink_records(person_attributes: pd.DataFrame) -> pd.DataFrame:
-    """The dbt model `int_person_attributes` as `match_records` reads it (email and phone as typed)."""
-    frame = person_attributes.rename(columns={"email_raw": "email", "phone_raw": "phone"})
-    frame = frame.reindex(columns=ATTRIBUTE_COLUMNS)
-    frame["record_id"] = frame["record_id"].astype(str)
-    for column in ("birth_date", "postcode"):
-        frame[column] = frame[column].astype("string")
-    return frame.reset_index(drop=True)
-
-
-def probabilistic_pairs(records: pd.DataFrame) -> MatchResult:
-    """Splink's accepted pairs; no pairs (and the reason in `stats["skipped"]`) when its training fails.
-
-    Splink refuses a model it cannot train (ValueError, e.g. an m probability that underflows; the
-    fixed priors in `probabilistic` prevent the case seen on small worlds): deterministic identity
-    must not stop for that, and the reason shows in the asset's metadata."""
-    try:
-        return match_records(records)
-    except ValueError as error:
-        empty = pd.DataFrame(columns=["record_id_l", "record_id_r", "source_l", "source_r", "match_weight"])
-        return MatchResult(empty, {"records": len(records), "pairs_compared": 0, "pairs_accepted": 0,
-                                   "skipped": f"Splink training failed: {str(error)[:200]}"})
-
-
-def anchor_attributes(person_attributes: pd.DataFrame) -> pd.DataFrame:
-    """Attributes of CRM ids and loyalty cards for `allow_multiple_when`, newest record first
-    (as `kizuna.identity.observations.attributes_from_raw`, but from the dbt model)."""
-    frame = person_attributes.sort_values("updated_at", ascending=False, kind="stable")
-    parts = []
-    for namespace in ("crm_id", "loyalty_card_id"):
-        # A CRM contact's anchor is its crm id; a loyalty sign-up's is its card.
-        rows = frame[frame["source"] == ("crm_contacts" if namespace == "crm_id" else "loyalty_members")]
-        rows = rows[rows[namespace].notna()]
-        parts.append(pd.DataFrame({
-            "namespace": namespace, "value_raw": rows[namespace].astype(str),
-            "birth_date": rows["birth_date"].astype("string"),
-            "name_key": rows["full_name"].map(name_key), "name_kana_key": rows["full_name_kana"].map(name_key),
-            "name": rows["full_name"].map(normalize_name)}))
-    return pd.concat(parts, ignore_index=True)
 
 
 def change_counts(changes: pd.DataFrame) -> dict[str, int]:
@@ -169,12 +129,12 @@ def identity_tables(context: dg.AssetExecutionContext, kizuna: KizunaSettings):
     started = time.perf_counter()
     rules = load_rules(phone_region=kizuna.settings().phone_region)
     with kizuna.connect() as con:
-        observations = con.sql("select * from intermediate.int_identifier_observations").df()
-        person_attributes = con.sql("select * from intermediate.int_person_attributes").df()
+        inputs = read_inputs(con)
         previous = store.read_identity_map(con)
-        match = probabilistic_pairs(splink_records(person_attributes))
-        attributes = anchor_attributes(person_attributes)
-        resolution = resolve(observations, rules, previous=previous, extra_edges=match.pairs, attributes=attributes)
+        match = probabilistic_pairs(inputs.person_attributes, rules)
+        attributes = anchor_attributes(inputs.person_attributes)
+        resolution = resolve(inputs.observations, rules, previous=previous, extra_edges=match.pairs,
+                             attributes=attributes)
         counts = store.write_resolution(con, resolution, run_id=context.run.run_id)
     if "skipped" in match.stats:
         context.log.warning(f"identity: no probabilistic links this run: {match.stats['skipped']}")

@@ -155,5 +155,78 @@ def crm_load(
                f"from {len(paths)} export(s); rows the CRM table cannot hold were skipped")
 
 
+identity_app = typer.Typer(help="Identity resolution: ask the identity tables about a person.", no_args_is_help=True)
+app.add_typer(identity_app, name="identity")
+
+
+@identity_app.command("explain")
+def identity_explain(
+    identifier: Annotated[str, typer.Argument(help="'namespace:value', e.g. email:taro@example.jp or crm_id:C1234567 "
+                                                   "(raw or normalized).")],
+    limit: Annotated[int, typer.Option(help="Rows shown per table.")] = 20,
+) -> None:
+    """Why a person is one person: identifiers, the records that tie them, Splink links with their
+    match weights, shared identifiers kept out, and the change log. Direct PII is masked."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from data_contracts import load_contracts
+    from kizuna.identity import load_rules
+    from kizuna.identity.explain import UnknownIdentifier, explain
+    from kizuna.masking import mask_value
+    from kizuna.settings import load_settings
+    from kizuna.warehouse import warehouse
+
+    settings = load_settings()
+    rules = load_rules(phone_region=settings.phone_region)
+    try:
+        with warehouse(settings, read_only=True) as con:
+            found = explain(con, identifier, rules)
+    except (ValueError, UnknownIdentifier) as error:
+        typer.echo(f"kizuna identity explain: {error}", err=True)
+        raise typer.Exit(2) from error
+    masked = {f.name for c in load_contracts().values() for f in c.fields if f.masked} & set(rules.namespaces)
+
+    def shown(namespace: str, value: str) -> str:
+        return f"{namespace}:{mask_value(value) if namespace in masked else value}"
+
+    def pair(text: str) -> str:
+        namespace, _, value = text.partition(":")
+        return shown(namespace, value)
+
+    console = Console()
+    console.width = max(console.width, 140)
+    ids = found.identifiers
+    console.print(f"[bold]person {found.person_id}[/bold]: {len(ids)} identifiers")
+    table = Table("identifier", "sha-256", "first seen", "last seen", "shared")
+    for row in ids.head(limit).itertuples():
+        digest = row.value_hash[:16] if isinstance(row.value_hash, str) else ""
+        table.add_row(shown(row.namespace, row.value), digest, str(row.first_seen)[:19],
+                      str(row.last_seen)[:19], "yes" if row.is_shared else "")
+    console.print(table)
+    together = found.seen_together
+    table = Table("identifier", "identifier", "records", "sources",
+                  title=f"Seen together in one record ({len(together)} pairs)")
+    for row in together.head(limit).itertuples():
+        table.add_row(pair(row.identifier_l), pair(row.identifier_r), f"{row.records:,}", row.sources)
+    console.print(table)
+    table = Table("identifier", "identifier", "match weight", "kind",
+                  title=f"Probabilistic and forced links ({len(found.links)})")
+    for row in found.links.head(limit).itertuples():
+        table.add_row(shown(row.namespace_l, row.value_l), shown(row.namespace_r, row.value_r),
+                      f"{row.match_weight:.1f}", row.kind)
+    console.print(table)
+    if not found.shared_met.empty:
+        table = Table("identifier", "reason", title="Shared identifiers in this person's records (linked nobody)")
+        for row in found.shared_met.head(limit).itertuples():
+            table.add_row(shown(row.namespace, row.value), row.reason)
+        console.print(table)
+    table = Table("changed at", "kind", "person", "previous ids", "cause", title="Change log")
+    for row in found.history.tail(limit).itertuples():
+        table.add_row(str(row.changed_at)[:19], row.kind, row.person_id, ", ".join(row.previous_person_ids),
+                      row.cause or "")
+    console.print(table)
+
+
 if __name__ == "__main__":
     app()

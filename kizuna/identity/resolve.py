@@ -262,5 +262,13 @@ def _links(node_index: pd.DataFrame, prob: pd.DataFrame, forced: list[tuple[int,
         return pd.DataFrame(columns=["namespace_l", "value_l", "namespace_r", "value_r", "match_weight", "kind"])
     a, b, w, kind = zip(*rows, strict=True)
     left, right = node_index.iloc[list(a)].reset_index(drop=True), node_index.iloc[list(b)].reset_index(drop=True)
-    return pd.DataFrame({"namespace_l": left["namespace"], "value_l": left["value"], "namespace_r": right["namespace"],
-                         "value_r": right["value"], "match_weight": w, "kind": kind})
+    links = pd.DataFrame({"namespace_l": left["namespace"], "value_l": left["value"], "namespace_r": right["namespace"],
+                          "value_r": right["value"], "match_weight": w, "kind": kind})
+    # Several record pairs (two versions of one CRM contact, say) can link the same two identifiers,
+    # either way round: one row per identifier pair and kind, with the strongest weight.
+    swap = (links["namespace_l"] + ":" + links["value_l"]) > (links["namespace_r"] + ":" + links["value_r"])
+    for side in ("namespace", "value"):
+        links.loc[swap, [f"{side}_l", f"{side}_r"]] = links.loc[swap, [f"{side}_r", f"{side}_l"]].to_numpy()
+    links = links.sort_values("match_weight", ascending=False, kind="stable")
+    keys = ["namespace_l", "value_l", "namespace_r", "value_r", "kind"]
+    return links.drop_duplicates(keys).sort_values(keys, kind="stable").reset_index(drop=True)

@@ -27,6 +27,13 @@ flattened as (
         {{ json_text('context', '$.campaign.name') }} as campaign_name,
         {{ json_text('context', '$.campaign.source') }} as campaign_source,
         {{ json_text('context', '$.campaign.medium') }} as campaign_medium,
+        -- The consent manager's state on the browser when the event was sent (context.consent).
+        {%- for purpose in ['analytics', 'personalization', 'advertising'] %}
+        case {{ json_text('context', '$.consent.categoryPreferences.' ~ purpose) }}
+            when 'true' then true
+            when 'false' then false
+        end as consent_{{ purpose }},
+        {%- endfor %}
         {{ json_text('properties', '$.product_id') }} as product_id,
         {{ json_text('properties', '$.category') }} as product_category,
         {{ dbt.safe_cast(json_text('properties', '$.price'), dbt.type_numeric()) }} as price,

@@ -1,11 +1,16 @@
 """The dbt project builds on local Spark as it does on DuckDB, so DuckDB-only SQL cannot creep in
 (DESIGN.md, Portability).
 
-A tiny world is ingested into DuckDB (conftest), its raw tables are exported to Parquet and declared
-as Spark tables `raw.<name>` in a local Spark warehouse beside it; then `dbt build` runs the staging
-and intermediate models with their data and unit tests on both engines, the same SQL through the
-project's macros, and the identifier observations (identity resolution's input) must be the same
-rows. dbt-spark's session mode reuses the SparkSession this test starts with the profile's settings
+A small world is ingested into DuckDB (conftest `small_warehouse`: every source has rows, so the
+profile's traits are computed on real orders, tickets and refunds). Both halves of the project are built on DuckDB as
+the Dagster assets build them: staging and intermediate (identity resolution's input), then, once
+identity resolution has written the identity tables from Python, the profile models and the marts
+(with config/profile.yml as `--vars`). The raw and identity tables are exported to Parquet and
+declared as Spark tables `raw.<name>` and `identity.<name>` in a local Spark warehouse beside it;
+then `dbt build` runs the same two selections, with their data and unit tests, on Spark: the same
+SQL through the project's macros. The identifier observations and the marts (identity_graph,
+person_events, customer_profile) must be the same rows on both engines. dbt-spark's session mode
+reuses the one SparkSession this module starts with the profile's settings
 (`SparkSession.builder...getOrCreate()`).
 
 Needs the `spark` extra (`pip install -e '.[spark]'`) and Java 17; skipped without them, except under
@@ -14,6 +19,7 @@ CI=true, where it fails instead.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import json
 import os
@@ -22,12 +28,14 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from dagster_project.defs.unify.assets import BEFORE_IDENTITY, PROFILE_MODELS
+from dagster_project.defs.unify.assets import AFTER_IDENTITY, BEFORE_IDENTITY, PROFILE_MODELS, profile_vars_args
 from kizuna.dbt_profile import DUCKDB_TARGET, SPARK_TARGET, spark_target, write_profiles
+from kizuna.identity import load_rules, resolve, store
 from kizuna.warehouse import warehouse
 
 pytestmark = [
@@ -37,11 +45,17 @@ pytestmark = [
 ]
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
-# The half of the project that runs before identity resolution, as the Dagster asset selects it:
-# the rest reads tables that the identity step writes from Python.
-SELECT = BEFORE_IDENTITY.split()
-EXCLUDE = PROFILE_MODELS.split()
+# The two halves of the project, as the Dagster assets select them: before identity resolution
+# (staging and intermediate, without the profile's models) and after it (the profile's models and
+# the marts, which read the tables the identity step writes from Python).
+BEFORE, AFTER = "before_identity", "after_identity"
+SELECTIONS = {
+    BEFORE: ["--select", *BEFORE_IDENTITY.split(), "--exclude", *PROFILE_MODELS.split()],
+    AFTER: ["--select", *AFTER_IDENTITY.split(), *profile_vars_args()],
+}
 RAW_SCHEMA = "raw"
+MARTS = ("identity_graph", "person_events", "customer_profile")
+RUN_ID = "spark-test"
 
 
 def _installed(module: str) -> bool:
@@ -74,26 +88,39 @@ def _require_spark():
         pytest.skip(reason)
 
 
-def _dbt_args(profiles_dir: Path, target: str, work: Path) -> list[str]:
+def _target_path(work: Path, target: str, half: str) -> Path:
+    return work / f"target_{target}_{half}"
+
+
+def _dbt_args(profiles_dir: Path, target: str, work: Path, half: str) -> list[str]:
     args = ["build", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(profiles_dir), "--target", target]
     return args + [
-        "--select", *SELECT, "--exclude", *EXCLUDE,
-        "--target-path", str(work / f"target_{target}"), "--log-path", str(work),
+        *SELECTIONS[half],
+        "--target-path", str(_target_path(work, target, half)), "--log-path", str(work),
     ]
 
 
-def _spark_build(profiles_dir: Path, work: Path):
+def _spark_build(profiles_dir: Path, work: Path, half: str):
     """dbt's Python API, in this process: dbt-spark's session mode takes the active SparkSession."""
     from dbt.cli.main import dbtRunner
 
-    return dbtRunner().invoke(_dbt_args(profiles_dir, SPARK_TARGET, work))
+    return dbtRunner().invoke(_dbt_args(profiles_dir, SPARK_TARGET, work, half))
 
 
-def _duckdb_build(profiles_dir: Path, work: Path) -> None:
+def _duckdb_build(profiles_dir: Path, work: Path, half: str) -> None:
     """The reference build, in its own process: dbt-duckdb would keep the warehouse file open here."""
     dbt = Path(sys.executable).parent / "dbt"
-    done = subprocess.run([str(dbt), *_dbt_args(profiles_dir, DUCKDB_TARGET, work)], capture_output=True, text=True)
+    done = subprocess.run(
+        [str(dbt), *_dbt_args(profiles_dir, DUCKDB_TARGET, work, half)], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
+
+
+def _resolve_identity(settings) -> dict[str, int]:
+    """Identity resolution on the DuckDB build's observations, written as the identity asset does."""
+    with warehouse(settings) as con:
+        observations = con.sql("select * from intermediate.int_identifier_observations").df()
+        return store.write_resolution(con, resolve(observations, load_rules()), run_id=RUN_ID)
 
 
 def _failures(result) -> list[str]:
@@ -112,25 +139,25 @@ def _nodes(target_path: Path) -> set[str]:
     return {r["unique_id"] for r in results if r["status"] in ("success", "pass")}
 
 
-def _export_raw(settings, folder: Path) -> list[str]:
-    """Each raw table to Parquet (JSON columns as text: Spark reads them with get_json_object)."""
+def _export(settings, schema: str, folder: Path) -> list[str]:
+    """Each table of a schema to Parquet (JSON columns as text: Spark reads them with get_json_object)."""
     names = []
     with warehouse(settings, read_only=True) as con:
         tables = con.execute(
             "select table_name from information_schema.tables where table_schema = ? and table_type = 'BASE TABLE'",
-            [RAW_SCHEMA],
+            [schema],
         ).fetchall()
         for (name,) in tables:
             columns = con.execute(
                 "select column_name, data_type from information_schema.columns "
                 "where table_schema = ? and table_name = ? order by ordinal_position",
-                [RAW_SCHEMA, name],
+                [schema, name],
             ).fetchall()
             select = ", ".join(
                 f'cast("{c}" as varchar) as "{c}"' if kind == "JSON" else f'"{c}"' for c, kind in columns
             )
             (folder / name).mkdir(parents=True)
-            con.execute(f"copy (select {select} from {RAW_SCHEMA}.{name}) to '{folder / name / 'part.parquet'}'")
+            con.execute(f"copy (select {select} from {schema}.{name}) to '{folder / name / 'part.parquet'}'")
             names.append(name)
     return names
 
@@ -142,24 +169,70 @@ ATTRIBUTES = (
 )
 
 
+def _mart_select(table: str, columns: list[tuple[str, str]], micros: str) -> str:
+    """A mart's rows with its timestamps as epoch microseconds: the same numbers on both engines."""
+    select = ", ".join(micros.format(c) if "timestamp" in kind.lower() else c for c, kind in columns)
+    return f"select {select} from marts.{table}"
+
+
+def _duckdb_marts(con) -> dict[str, tuple[list[str], list[tuple]]]:
+    out = {}
+    for table in MARTS:
+        columns = con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'marts' and table_name = ? order by ordinal_position",
+            [table],
+        ).fetchall()
+        rows = con.execute(_mart_select(table, columns, "epoch_us({})")).fetchall()
+        out[table] = ([c for c, _ in columns], rows)
+    return out
+
+
+def _spark_marts(spark) -> dict[str, tuple[list[str], list[tuple]]]:
+    out = {}
+    for table in MARTS:
+        columns = spark.table(f"marts.{table}").dtypes
+        rows = [tuple(r) for r in spark.sql(_mart_select(table, columns, "unix_micros({})")).collect()]
+        out[table] = ([c for c, _ in columns], rows)
+    return out
+
+
+def _normalized(value):
+    """One value as both engines' Python drivers should agree on it: floats to 6 places, lists sorted."""
+    if isinstance(value, float | Decimal):
+        return round(float(value), 6)
+    if isinstance(value, list | tuple):
+        return tuple(sorted(_normalized(v) for v in value))
+    if isinstance(value, dt.datetime):  # none expected (timestamps are selected as micros)
+        raise TypeError(f"unnormalized timestamp {value!r}")
+    return value
+
+
 @pytest.fixture(scope="module")
-def builds(tiny_warehouse, tmp_path_factory):
+def builds(small_warehouse, tmp_path_factory):
     from pyspark.sql import SparkSession
 
-    settings, _ = tiny_warehouse
+    settings, _ = small_warehouse
     work = tmp_path_factory.mktemp("spark_portability")
     profiles_dir = write_profiles(settings)
     timings: dict[str, float] = {}
 
-    started = time.perf_counter()
-    _duckdb_build(profiles_dir, work)
-    timings["duckdb_build"] = time.perf_counter() - started
+    def timed(name, call, *args):
+        started = time.perf_counter()
+        result = call(*args)
+        timings[name] = time.perf_counter() - started
+        return result
+
+    timed("duckdb_before_identity", _duckdb_build, profiles_dir, work, BEFORE)
+    identity_rows = timed("identity_resolution", _resolve_identity, settings)
+    timed("duckdb_after_identity", _duckdb_build, profiles_dir, work, AFTER)
     with warehouse(settings, read_only=True) as con:
         micros = "epoch_us(observed_at)"
         duck_obs = con.execute(OBSERVATIONS.format(micros=micros, table="int_identifier_observations")).fetchall()
         duck_attr = con.execute(ATTRIBUTES.format(text="varchar")).fetchall()
+        duck_marts = _duckdb_marts(con)
 
-    tables = _export_raw(settings, work / "raw")
+    tables = {schema: _export(settings, schema, work / schema) for schema in (RAW_SCHEMA, store.SCHEMA)}
     started = time.perf_counter()
     builder = SparkSession.builder.enableHiveSupport()
     for key, value in spark_target(settings)["server_side_parameters"].items():
@@ -167,42 +240,56 @@ def builds(tiny_warehouse, tmp_path_factory):
     spark = builder.getOrCreate()
     timings["jvm_start"] = time.perf_counter() - started
     try:
-        spark.sql(f"create database if not exists {RAW_SCHEMA}")
-        for name in tables:
-            spark.sql(f"create table {RAW_SCHEMA}.{name} using parquet location '{work / 'raw' / name}'")
-        started = time.perf_counter()
-        spark_result = _spark_build(profiles_dir, work)
-        timings["spark_build"] = time.perf_counter() - started
+        for schema, names in tables.items():
+            spark.sql(f"create database if not exists {schema}")
+            for name in names:
+                spark.sql(f"create table {schema}.{name} using parquet location '{work / schema / name}'")
+        spark_results = {half: timed(f"spark_{half}", _spark_build, profiles_dir, work, half) for half in SELECTIONS}
         micros = "unix_micros(observed_at)"
         spark_obs = [
             tuple(r)
             for r in spark.sql(OBSERVATIONS.format(micros=micros, table="int_identifier_observations")).collect()
         ]
         spark_attr = [tuple(r) for r in spark.sql(ATTRIBUTES.format(text="string")).collect()]
+        spark_marts = _spark_marts(spark) if spark_results[AFTER].success else {}
     finally:
         spark.stop()
     print(f"\nSpark portability timings (s): { {k: round(v, 1) for k, v in timings.items()} }")
     return {
-        "duckdb": (duck_obs, duck_attr),
-        "spark": (spark_result, spark_obs, spark_attr),
-        "duckdb_nodes": _nodes(work / f"target_{DUCKDB_TARGET}"),
+        "duckdb": {"observations": duck_obs, "attributes": duck_attr, "marts": duck_marts},
+        "spark": {"observations": spark_obs, "attributes": spark_attr, "marts": spark_marts},
+        "spark_results": spark_results,
+        "duckdb_nodes": {half: _nodes(_target_path(work, DUCKDB_TARGET, half)) for half in (BEFORE, AFTER)},
+        "identity_rows": identity_rows,
         "timings": timings,
     }
 
 
-def test_staging_and_intermediate_build_on_spark_with_every_test_passing(builds):
-    spark = builds["spark"][0]
+def _built_alike(builds, half: str) -> Counter:
+    """Asserts the half built on Spark with every test passing, as on DuckDB; the kinds of nodes run."""
+    spark = builds["spark_results"][half]
     assert _failures(spark) == []
     assert spark.success
     nodes = {r.node.unique_id for r in spark.result.results}
     # The same models, data tests and unit tests as the DuckDB build.
-    assert nodes == builds["duckdb_nodes"]
-    kinds = Counter(uid.split(".")[0] for uid in nodes)
+    assert nodes == builds["duckdb_nodes"][half]
+    return Counter(uid.split(".")[0] for uid in nodes)
+
+
+def test_staging_and_intermediate_build_on_spark_with_every_test_passing(builds):
+    kinds = _built_alike(builds, BEFORE)
     assert kinds["model"] >= 16 and kinds["unit_test"] >= 3 and kinds["test"] >= 10
 
 
+def test_profile_and_marts_build_on_spark_with_every_test_passing(builds):
+    assert builds["identity_rows"][store.RECORD_PERSONS] > 0
+    kinds = _built_alike(builds, AFTER)
+    # The three profile models and the three marts, with their tests and unit tests.
+    assert kinds["model"] == 6 and kinds["unit_test"] >= 3 and kinds["test"] >= 10
+
+
 def test_identifier_observations_are_the_same_rows_on_both_engines(builds):
-    duck_obs, spark_obs = builds["duckdb"][0], builds["spark"][1]
+    duck_obs, spark_obs = builds["duckdb"]["observations"], builds["spark"]["observations"]
     assert len(spark_obs) == len(duck_obs) > 0
     assert {r[2] for r in spark_obs} == {r[2] for r in duck_obs}
     # Record ids too (they embed timestamps: see the timestamp_key macro), and observed_at to the µs.
@@ -210,6 +297,28 @@ def test_identifier_observations_are_the_same_rows_on_both_engines(builds):
 
 
 def test_person_attributes_sort_names_by_script_alike_on_both_engines(builds):
-    duck_attr, spark_attr = builds["duckdb"][1], builds["spark"][2]
+    duck_attr, spark_attr = builds["duckdb"]["attributes"], builds["spark"]["attributes"]
     assert len(duck_attr) > 0
     assert Counter(spark_attr) == Counter(duck_attr)
+
+
+@pytest.mark.parametrize("mart", MARTS)
+def test_marts_are_the_same_rows_on_both_engines(builds, mart):
+    assert builds["spark"]["marts"], "the post-identity half did not build on Spark"
+    duck_columns, duck_rows = builds["duckdb"]["marts"][mart]
+    spark_columns, spark_rows = builds["spark"]["marts"][mart]
+    assert spark_columns == duck_columns
+    assert len(spark_rows) == len(duck_rows) > 0
+
+    def normalized(rows):
+        return Counter(tuple(_normalized(v) for v in row) for row in rows)
+
+    # Timestamps as epoch microseconds, floats to 6 places: every value of every row.
+    assert normalized(spark_rows) == normalized(duck_rows)
+
+
+def test_the_world_gives_every_profile_column_a_value(builds):
+    """The comparison above means something only where values exist: no column is null throughout."""
+    columns, rows = builds["duckdb"]["marts"]["customer_profile"]
+    empty = [c for i, c in enumerate(columns) if all(row[i] is None for row in rows)]
+    assert empty == []

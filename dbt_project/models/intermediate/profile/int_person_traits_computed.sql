@@ -263,7 +263,7 @@ email_engagement as (
         max(case when person_events.event_name = 'unsubscribe' then 1 else 0 end) as has_unsubscribed
     from person_events
     cross join (
-        select {{ dbt.dateadd('day', -engagement_days, 'as_of_at') }} as as_of_at_minus_window from as_of
+        select {{ add_days('as_of_at', -engagement_days) }} as as_of_at_minus_window from as_of
     ) as as_of
     where person_events.source = 'email_events'
     group by person_events.person_id

@@ -1,14 +1,16 @@
 {#- One row per person and consent purpose: the person's current consent (DESIGN.md, Consent). The
     latest event by event time wins; events at the same instant resolve to withdrawn; with no event,
     an opt-in purpose (config/profile.yml kizuna__consent.opt_in) is denied, any other granted.
-    Consent events reach the person through the identifiers they carry (identity.record_persons). -#}
+    Signals come from every source (int_consent_events: consent events and the Segment
+    context.consent of collected events) and reach the person through their record's person
+    (identity.record_persons). -#}
 {%- set purposes = ['analytics', 'personalization', 'email_marketing', 'advertising', 'sms_marketing', 'data_sharing'] -%}
 
 with
 
 consent_events as (
 
-    select * from {{ ref('stg_consent__events') }}
+    select * from {{ ref('int_consent_events') }}
 
 ),
 
@@ -54,12 +56,13 @@ ranked_events as (
             order by
                 consent_events.occurred_at desc,
                 case when consent_events.consent_status = 'withdrawn' then 0 else 1 end,
-                consent_events.consent_event_id
+                consent_events.source,
+                consent_events.record_id
         ) as event_rank
     from consent_events
     inner join record_persons
-        on record_persons.source = 'consent_events'
-        and record_persons.record_id = consent_events.consent_event_id
+        on record_persons.source = consent_events.source
+        and record_persons.record_id = consent_events.record_id
 
 ),
 

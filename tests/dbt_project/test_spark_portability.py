@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.defs.unify.assets import AFTER_IDENTITY, BEFORE_IDENTITY, PROFILE_MODELS, profile_vars_args
+from dagster_project.defs.unify.assets import AFTER_IDENTITY, BEFORE_IDENTITY, dbt_vars_args, selection_args
 from kizuna.dbt_profile import DUCKDB_TARGET, SPARK_TARGET, spark_target, write_profiles
 from kizuna.identity import load_rules, resolve, store
 from kizuna.warehouse import warehouse
@@ -50,8 +50,8 @@ PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 # the marts, which read the tables the identity step writes from Python).
 BEFORE, AFTER = "before_identity", "after_identity"
 SELECTIONS = {
-    BEFORE: ["--select", *BEFORE_IDENTITY.split(), "--exclude", *PROFILE_MODELS.split()],
-    AFTER: ["--select", *AFTER_IDENTITY.split(), *profile_vars_args()],
+    BEFORE: selection_args(BEFORE_IDENTITY),
+    AFTER: [*selection_args(AFTER_IDENTITY), *dbt_vars_args()],
 }
 RAW_SCHEMA = "raw"
 MARTS = ("identity_graph", "person_events", "customer_profile")

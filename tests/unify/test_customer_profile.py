@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dagster_project.defs.unify.assets import AFTER_IDENTITY, profile_vars_args
+from dagster_project.defs.unify.assets import dbt_vars, dbt_vars_args, kizuna_dbt_marts
 from data_contracts import load_contracts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,10 +28,10 @@ def profile_columns() -> list[dict]:
 
 
 def test_profile_rules_are_passed_to_dbt_as_vars_and_valid():
-    args = profile_vars_args(ROOT)
+    args = dbt_vars_args(ROOT)
     assert args[0] == "--vars"
     rules = yaml.safe_load(args[1])
-    assert set(rules) == {"kizuna__survivorship", "kizuna__consent"}
+    assert {"kizuna__survivorship", "kizuna__consent"} <= set(rules)
     for attribute, rule in rules["kizuna__survivorship"].items():
         assert rule["rule"] in RULES, attribute
         if attribute not in {"email", "phone"}:
@@ -42,12 +42,25 @@ def test_profile_rules_are_passed_to_dbt_as_vars_and_valid():
     assert "analytics" not in rules["kizuna__consent"]["opt_in"]
 
 
-def test_no_rules_file_means_no_vars(tmp_path):
-    assert profile_vars_args(tmp_path) == []
+def test_no_rules_file_leaves_the_time_zone_alone(tmp_path):
+    assert dbt_vars(tmp_path) == {"kizuna__timezone": "Asia/Tokyo"}
+
+
+def test_a_variable_defined_twice_or_not_kizuna_is_refused(tmp_path):
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "profile.yml").write_text("kizuna__consent: {opt_in: []}\n", encoding="utf-8")
+    (tmp_path / "config" / "stages.yml").write_text("kizuna__consent: {opt_in: [analytics]}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="stages.yml.*kizuna__consent"):
+        dbt_vars(tmp_path)
+    (tmp_path / "config" / "stages.yml").write_text("stages: []\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="'stages'"):
+        dbt_vars(tmp_path)
 
 
 def test_profile_models_build_after_identity():
-    assert "path:models/intermediate/profile" in AFTER_IDENTITY.split()
+    after = {key.path[-1] for key in kizuna_dbt_marts.keys}
+    assert {"int_person_attributes_survived", "int_person_traits_computed", "int_person_consents_resolved",
+            "customer_profile", "identity_graph", "person_events"} <= after
 
 
 def test_profile_has_one_consent_column_per_contract_purpose():

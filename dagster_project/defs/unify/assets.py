@@ -12,21 +12,26 @@ though most raw assets are daily: a run over a range of days rebuilds them once 
 from pathlib import Path
 
 import dagster as dg
+import yaml
 from dagster_dbt import dbt_assets
 
 from dagster_project.defs.unify.project import dbt_cli, dbt_project, ensure_manifest
 from dagster_project.defs.unify.translator import KizunaDbtTranslator
 from dagster_project.resources import WAREHOUSE_POOL, KizunaSettings
 from kizuna.dbt_profile import write_profiles
-from kizuna.settings import project_root
+from kizuna.settings import load_settings, project_root
 
 kizuna_dbt_project = ensure_manifest(dbt_project())
 
-# dbt selections of the two parts: before identity resolution, and after it. The profile's
-# intermediate models (models/intermediate/profile) read the identity tables, so they come after.
-PROFILE_MODELS = "path:models/intermediate/profile"
-BEFORE_IDENTITY = "path:models/staging path:models/intermediate"
-AFTER_IDENTITY = f"path:models/marts {PROFILE_MODELS}"
+# dbt selections: every model that reads the identity tables, directly or through another model,
+# comes after identity resolution, every other model before it; the understand domain's models
+# (tagged in dbt_project.yml) are its own asset (dagster_project/defs/understand).
+IDENTITY_READERS = "source:identity+"
+UNDERSTAND = "tag:understand"
+BEFORE_IDENTITY = {"select": "fqn:*", "exclude": IDENTITY_READERS}
+AFTER_IDENTITY = {"select": IDENTITY_READERS, "exclude": UNDERSTAND}
+# The user-edited files dbt reads as project variables (each holds top-level `kizuna__*` keys).
+VARS_FILES = ("profile.yml", "stages.yml", "kpi_tree.yml", "experience.yml")
 
 
 def build_args(full_refresh: bool = False) -> list[str]:
@@ -34,43 +39,65 @@ def build_args(full_refresh: bool = False) -> list[str]:
     return ["build", *(["--full-refresh"] if full_refresh else [])]
 
 
-def profile_vars_args(root: Path | None = None) -> list[str]:
-    """`--vars` with config/profile.yml (survivorship and consent rules of customer_profile).
-
-    The file is written as dbt vars, so dbt reads it unchanged; without it the models' safe
-    defaults apply (every attribute most recent, every purpose opt-in).
-    """
-    path = (root or project_root()) / "config" / "profile.yml"
-    return ["--vars", path.read_text(encoding="utf-8")] if path.is_file() else []
+def selection_args(part: dict[str, str]) -> list[str]:
+    """`--select`/`--exclude` of one part, for dbt run by hand or in a test."""
+    return ["--select", *part["select"].split(), *(["--exclude", *part["exclude"].split()] if part["exclude"] else [])]
 
 
-def _build(context: dg.AssetExecutionContext, kizuna: KizunaSettings):
+def dbt_vars(root: Path | None = None) -> dict:
+    """The project variables from config/: the business time zone (settings), survivorship and
+    consent (profile.yml), stage rules (stages.yml), the KPI tree (kpi_tree.yml), service levels
+    and segments (experience.yml). A missing file leaves the models' defaults."""
+    merged: dict = {"kizuna__timezone": load_settings().timezone}
+    for name in VARS_FILES:
+        path = (root or project_root()) / "config" / name
+        if not path.is_file():
+            continue
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected a mapping of kizuna__* variables")
+        for key in data:
+            if not str(key).startswith("kizuna__") or key in merged:
+                raise ValueError(f"{path}: top-level key {key!r} must be a kizuna__* variable defined once")
+        merged |= data
+    return merged
+
+
+def dbt_vars_args(root: Path | None = None) -> list[str]:
+    """`--vars` with `dbt_vars`."""
+    data = dbt_vars(root)
+    return ["--vars", yaml.safe_dump(data, allow_unicode=True, sort_keys=False)]
+
+
+def dbt_build(context: dg.AssetExecutionContext, kizuna: KizunaSettings):
+    """`dbt build` of the context's selection with the config/ vars; dbt's events as Dagster's."""
     # The profile follows the run's settings (a test's or the UI's), not those seen at load time.
     dbt = dbt_cli(kizuna_dbt_project, write_profiles(kizuna.settings()))
-    yield from dbt.cli([*build_args(), *profile_vars_args()], context=context).stream()
+    yield from dbt.cli([*build_args(), *dbt_vars_args()], context=context).stream()
 
 
 @dbt_assets(
     manifest=kizuna_dbt_project.manifest_path,
     project=kizuna_dbt_project,
-    select=BEFORE_IDENTITY,
-    exclude=PROFILE_MODELS,
+    select=BEFORE_IDENTITY["select"],
+    exclude=BEFORE_IDENTITY["exclude"],
     dagster_dbt_translator=KizunaDbtTranslator(),
     pool=WAREHOUSE_POOL,
 )
 def kizuna_dbt_models(context: dg.AssetExecutionContext, kizuna: KizunaSettings):
     """Build the staging and intermediate models and run their tests."""
-    yield from _build(context, kizuna)
+    yield from dbt_build(context, kizuna)
 
 
 @dbt_assets(
     manifest=kizuna_dbt_project.manifest_path,
     project=kizuna_dbt_project,
-    select=AFTER_IDENTITY,
+    select=AFTER_IDENTITY["select"],
+    exclude=AFTER_IDENTITY["exclude"],
     dagster_dbt_translator=KizunaDbtTranslator(),
     pool=WAREHOUSE_POOL,
     name="kizuna_dbt_marts",
 )
 def kizuna_dbt_marts(context: dg.AssetExecutionContext, kizuna: KizunaSettings):
     """Build the marts (identity graph, person events, profile) on the identity tables."""
-    yield from _build(context, kizuna)
+    yield from dbt_build(context, kizuna)

@@ -11,6 +11,8 @@ from dagster_dbt import DagsterDbtTranslator, DbtProject
 from dagster_project.defs.collect.assets import raw_asset_key
 
 GROUP = "unify"
+# dbt models tagged `understand` (dbt_project.yml) belong to the understand domain.
+UNDERSTAND_TAG = UNDERSTAND_GROUP = "understand"
 RAW_SOURCE = "raw"
 # The dbt source the marts read: the tables the identity asset writes, under the same keys.
 IDENTITY_SOURCE = "identity"
@@ -24,7 +26,7 @@ def identity_asset_key(table: str) -> dg.AssetKey:
 
 class KizunaDbtTranslator(DagsterDbtTranslator):
     """dbt sources `raw.<name>` are the collect domain's raw assets, `identity.<name>` the identity
-    asset's tables; dbt models belong to unify."""
+    asset's tables; dbt models belong to unify, or to understand when tagged so."""
 
     def get_asset_spec(
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
@@ -38,4 +40,5 @@ class KizunaDbtTranslator(DagsterDbtTranslator):
             if props["source_name"] == IDENTITY_SOURCE:
                 return spec.replace_attributes(key=identity_asset_key(props["name"]))
             return spec
-        return spec.replace_attributes(group_name=GROUP, owners=OWNERS)
+        group = UNDERSTAND_GROUP if UNDERSTAND_TAG in props.get("tags", []) else GROUP
+        return spec.replace_attributes(group_name=group, owners=OWNERS)

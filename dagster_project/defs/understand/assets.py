@@ -35,19 +35,21 @@ def kizuna_dbt_understand(context: dg.AssetExecutionContext, kizuna: KizunaSetti
         check_config(project_root() / "config")
     except ConfigError as error:
         raise dg.Failure(description=str(error)) from error
-    held: list[tuple[str, dg.Output]] = []
+    # An event of a model with a picture waits for dbt to finish; every event after it waits too,
+    # so no model is reported before a model it depends on.
+    held: list = []
     for event in dbt_build(context, kizuna):
-        model = _model_of(context, event)
-        if model in PICTURES:
-            held.append((model, event))
+        if held or _model_of(context, event) in PICTURES:
+            held.append(event)
         else:
             yield event
     if not held:
         return
     folder = Path(kizuna.settings().warehouse_path).parent / "pictures"
     with warehouse(kizuna.settings(), read_only=True) as con:
-        for model, event in held:
-            drawn = render(con, model, folder)
+        for event in held:
+            model = _model_of(context, event)
+            drawn = render(con, model, folder) if model in PICTURES else None
             if drawn is None:
                 yield event
                 continue

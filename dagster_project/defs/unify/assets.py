@@ -28,7 +28,7 @@ kizuna_dbt_project = ensure_manifest(dbt_project())
 # (tagged in dbt_project.yml) are its own asset (dagster_project/defs/understand).
 IDENTITY_READERS = "source:identity+"
 UNDERSTAND = "tag:understand"
-BEFORE_IDENTITY = {"select": "fqn:*", "exclude": IDENTITY_READERS}
+BEFORE_IDENTITY = {"select": "fqn:*", "exclude": f"{IDENTITY_READERS} {UNDERSTAND}"}
 AFTER_IDENTITY = {"select": IDENTITY_READERS, "exclude": UNDERSTAND}
 # The user-edited files dbt reads as project variables (each holds top-level `kizuna__*` keys).
 VARS_FILES = ("profile.yml", "stages.yml", "kpi_tree.yml", "experience.yml")

@@ -3,5 +3,6 @@
 import dagster as dg
 
 from dagster_project.defs.understand.assets import kizuna_dbt_understand
+from dagster_project.defs.understand.voice import voice_tables
 
-defs = dg.Definitions(assets=[kizuna_dbt_understand])
+defs = dg.Definitions(assets=[kizuna_dbt_understand, voice_tables])

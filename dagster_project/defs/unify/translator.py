@@ -16,12 +16,19 @@ UNDERSTAND_TAG = UNDERSTAND_GROUP = "understand"
 RAW_SOURCE = "raw"
 # The dbt source the marts read: the tables the identity asset writes, under the same keys.
 IDENTITY_SOURCE = "identity"
+# The dbt source the understand marts read: the tables the voice-of-the-customer asset writes.
+VOICE_SOURCE = "voice"
 OWNERS = ["team:data-platform"]
 
 
 def identity_asset_key(table: str) -> dg.AssetKey:
     """The key of an identity table (`identity.<table>`), as dbt source and as Python asset."""
     return dg.AssetKey([IDENTITY_SOURCE, table])
+
+
+def voice_asset_key(table: str) -> dg.AssetKey:
+    """The key of a voice table (`voice.<table>`), as dbt source and as Python asset."""
+    return dg.AssetKey([VOICE_SOURCE, table])
 
 
 class KizunaDbtTranslator(DagsterDbtTranslator):
@@ -39,6 +46,8 @@ class KizunaDbtTranslator(DagsterDbtTranslator):
                 return spec.replace_attributes(key=raw_asset_key(props["name"]))
             if props["source_name"] == IDENTITY_SOURCE:
                 return spec.replace_attributes(key=identity_asset_key(props["name"]))
+            if props["source_name"] == VOICE_SOURCE:
+                return spec.replace_attributes(key=voice_asset_key(props["name"]))
             return spec
         group = UNDERSTAND_GROUP if UNDERSTAND_TAG in props.get("tags", []) else GROUP
         return spec.replace_attributes(group_name=group, owners=OWNERS)

@@ -1,5 +1,8 @@
-{#- Every NPS answer with what it is analysed by: the respondent's segment, their journey stage on
-    the day they answered, the survey's touchpoint, and the comment's sentiment and themes. -#}
+{#- Every NPS answer with what it is analysed by: the respondent's segment, their journey stage when
+    they answered, the survey's touchpoint, and the comment's sentiment and themes. The stage is the
+    one at the end of the day before the answer: the answer itself is a stage signal (a 9 or 10
+    makes an advocate that day), so the same day's stage would sort every promoter into advocacy.
+    On a person's first day there is no day before, and the day's own stage stands in. -#}
 
 with
 
@@ -53,7 +56,8 @@ classified as (
         end as nps_class
     from responses
     left join record_persons
-        on record_persons.record_id = responses.response_id
+        on record_persons.source = 'survey_responses'
+        and record_persons.record_id = responses.response_id
 
 ),
 
@@ -69,7 +73,7 @@ final as (
         classified.nps,
         classified.nps_class,
         coalesce(segments.segment, 'unknown') as segment,
-        coalesce(stage_days.stage, 'unknown') as stage,
+        coalesce(stage_before.stage, stage_same_day.stage, 'unknown') as stage,
         signals.record_id is not null as has_comment,
         signals.sentiment_score,
         signals.sentiment_label,
@@ -77,9 +81,12 @@ final as (
     from classified
     left join segments
         on segments.person_id = classified.person_id
-    left join stage_days
-        on stage_days.person_id = classified.person_id
-        and stage_days.stage_date = classified.response_date
+    left join stage_days as stage_before
+        on stage_before.person_id = classified.person_id
+        and stage_before.stage_date = cast({{ dbt.dateadd('day', -1, 'classified.response_date') }} as date)
+    left join stage_days as stage_same_day
+        on stage_same_day.person_id = classified.person_id
+        and stage_same_day.stage_date = classified.response_date
     left join signals
         on signals.record_id = classified.response_id
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import dagster as dg
+import duckdb
 
 from dagster_project.instance import project_instance
 from data_contracts import load_contracts
@@ -91,3 +92,38 @@ def ledger_summary(settings: Settings) -> list[dict]:
     with warehouse(settings, read_only=True) as con:
         summaries = [summarize(con, c, preview_rows=0) for c in load_contracts().values()]
     return [{"source": s.source, "files": s.files, **s.counts} for s in summaries if s.files]
+
+
+def insights(settings: Settings) -> list[str]:
+    """A few lines of what the understand marts say, for the demo's summary (empty before they exist)."""
+    lines = []
+    with warehouse(settings, read_only=True) as con:
+        try:
+            stages = con.sql(
+                "select stage, count(*) as persons from marts.person_stage_days "
+                "where is_seen and stage_date = (select max(stage_date) from marts.person_stage_days) "
+                "group by stage order by persons desc").fetchall()
+            revenue = con.sql(
+                "select period_start, value, relative_change from marts.kpi_values "
+                "where node_id = 'revenue' and grain = 'month' and is_complete and previous_value is not null "
+                "order by period_start desc limit 1").fetchone()
+            nps = con.sql("select nps, responses from marts.nps_summary where dimension = 'overall'").fetchone()
+        except duckdb.CatalogException:  # the understand marts are not built yet
+            return []
+        lines.append("Journey stages today (persons seen): " + ", ".join(f"{s} {n:,}" for s, n in stages))
+        if revenue:
+            month, value, change = revenue
+            explained = con.sql(
+                "select k.node_name, c.contribution_to_kgi from marts.kpi_contributions c "
+                "join marts.kpi_values k on k.node_id = c.child_id and k.grain = c.grain "
+                "and k.period_start = c.period_start where c.grain = 'month' and c.period_start = ? "
+                "and c.parent_id = 'revenue' order by abs(c.contribution_to_kgi) desc limit 1",
+                params=[month]).fetchone()
+            line = f"Revenue {month:%B %Y}: ¥{value:,.0f} ({change:+.1%} on the month before)"
+            if explained:
+                sign = "-" if explained[1] < 0 else "+"
+                line += f"; {explained[0]} explains {sign}¥{abs(explained[1]):,.0f} of the change"
+            lines.append(line + ".")
+        if nps and nps[1]:
+            lines.append(f"NPS {nps[0]:.1f} over {nps[1]:,} answers.")
+    return lines

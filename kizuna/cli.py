@@ -73,7 +73,7 @@ def demo(
     from rich.console import Console
     from rich.table import Table
 
-    from dagster_project.demo import run_main_job
+    from dagster_project.demo import insights, run_main_job
     from kizuna.settings import load_settings
 
     console = Console()
@@ -103,6 +103,8 @@ def demo(
     if result.models:
         console.print(f"Built and tested after ingestion: {len(result.models)} assets ({', '.join(result.models)}).")
     console.print(f"Asset checks passed: {result.checks_passed}.")
+    for line in insights(settings) if result.success else []:
+        console.print(line)
     if result.failed_checks:
         console.print("Asset checks that did not pass: " + ", ".join(result.failed_checks))
     console.print(
@@ -111,6 +113,7 @@ def demo(
     )
     console.print(
         "Quarantined records, with file, line and reason: table ingest.quarantine in the warehouse.\n"
+        f"Pictures of the marts (KPI tree, stages, funnel...): {Path(settings.warehouse_path).parent / 'pictures'}\n"
         "Open the Dagster UI on this run: `make ui`, then http://127.0.0.1:3000"
     )
     if not result.success or totals["lost"]:

@@ -39,6 +39,7 @@ def test_demo_ingests_every_source_as_the_world_says_and_reruns_change_nothing(p
     first = runner.invoke(app, ["demo", "--customers", "300", "--days", "30", "--seed", "11"])
     assert first.exit_code == 0, first.output
     assert "succeeded" in first.output and "make ui" in first.output
+    assert "Journey stages today" in first.output and "Revenue " in first.output and "NPS " in first.output
 
     settings = load_settings()
     mess = json.loads((project / "truth" / "mess.json").read_text())["sources"]

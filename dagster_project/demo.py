@@ -103,24 +103,27 @@ def insights(settings: Settings) -> list[str]:
                 "select stage, count(*) as persons from marts.person_stage_days "
                 "where is_seen and stage_date = (select max(stage_date) from marts.person_stage_days) "
                 "group by stage order by persons desc").fetchall()
+            # The latest whole month; a world shorter than a month has only a month to date.
             revenue = con.sql(
-                "select period_start, value, relative_change from marts.kpi_values "
-                "where node_id = 'revenue' and grain = 'month' and is_complete and previous_value is not null "
-                "order by period_start desc limit 1").fetchone()
+                "select period_start, value, relative_change, is_complete from marts.kpi_values "
+                "where node_id = 'revenue' and grain = 'month' "
+                "order by is_complete desc, period_start desc limit 1").fetchone()
             nps = con.sql("select nps, responses from marts.nps_summary where dimension = 'overall'").fetchone()
         except duckdb.CatalogException:  # the understand marts are not built yet
             return []
         lines.append("Journey stages today (persons seen): " + ", ".join(f"{s} {n:,}" for s, n in stages))
         if revenue:
-            month, value, change = revenue
+            month, value, change, complete = revenue
             explained = con.sql(
                 "select k.node_name, c.contribution_to_kgi from marts.kpi_contributions c "
                 "join marts.kpi_values k on k.node_id = c.child_id and k.grain = c.grain "
                 "and k.period_start = c.period_start where c.grain = 'month' and c.period_start = ? "
                 "and c.parent_id = 'revenue' order by abs(c.contribution_to_kgi) desc limit 1",
                 params=[month]).fetchone()
-            line = f"Revenue {month:%B %Y}: ¥{value:,.0f} ({change:+.1%} on the month before)"
-            if explained:
+            line = f"Revenue {month:%B %Y}{'' if complete else ' to date'}: ¥{value:,.0f}"
+            if change is not None:
+                line += f" ({change:+.1%} on the month before)"
+            if explained and explained[1] is not None:
                 sign = "-" if explained[1] < 0 else "+"
                 line += f"; {explained[0]} explains {sign}¥{abs(explained[1]):,.0f} of the change"
             lines.append(line + ".")

@@ -9,6 +9,7 @@ The staging views and intermediate tables read whole raw tables, so they are not
 though most raw assets are daily: a run over a range of days rebuilds them once at the end.
 """
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -64,9 +65,9 @@ def dbt_vars(root: Path | None = None) -> dict:
 
 
 def dbt_vars_args(root: Path | None = None) -> list[str]:
-    """`--vars` with `dbt_vars`."""
-    data = dbt_vars(root)
-    return ["--vars", yaml.safe_dump(data, allow_unicode=True, sort_keys=False)]
+    """`--vars` with `dbt_vars`, as one line of JSON (YAML to dbt): the command is logged with every
+    run, and the config files' comments and layout would make it hundreds of lines."""
+    return ["--vars", json.dumps(dbt_vars(root), ensure_ascii=False, separators=(",", ":"), default=str)]
 
 
 def dbt_build(context: dg.AssetExecutionContext, kizuna: KizunaSettings):

@@ -49,12 +49,15 @@ scored as (
         by_theme.other_mentions,
         totals.detractor_comments,
         totals.other_comments,
+        -- Divisions of doubles on every engine (Spark keeps 1.0 * ... / ... a decimal).
         case when totals.detractor_comments > 0
-            then 1.0 * by_theme.detractor_mentions / totals.detractor_comments end as share_among_detractors,
+            then cast(by_theme.detractor_mentions as double) / totals.detractor_comments end
+            as share_among_detractors,
         case when totals.other_comments > 0
-            then 1.0 * by_theme.other_mentions / totals.other_comments end as share_among_others,
-        ((by_theme.detractor_mentions + 0.5) / (totals.detractor_comments + 1.0))
-            / ((by_theme.other_mentions + 0.5) / (totals.other_comments + 1.0)) as lift
+            then cast(by_theme.other_mentions as double) / totals.other_comments end as share_among_others,
+        ((cast(by_theme.detractor_mentions as double) + 0.5) / (cast(totals.detractor_comments as double) + 1.0))
+            / ((cast(by_theme.other_mentions as double) + 0.5) / (cast(totals.other_comments as double) + 1.0))
+            as lift
     from by_theme
     cross join totals
 

@@ -43,7 +43,8 @@ final as (
         cast(promoters as integer) as promoters,
         cast(passives as integer) as passives,
         cast(detractors as integer) as detractors,
-        100.0 * (promoters - detractors) / responses as nps
+        -- A double on every engine (Spark keeps 100.0 * ... / ... a decimal).
+        cast(100 * (promoters - detractors) as double) / responses as nps
     from counted
 
 )

@@ -122,10 +122,12 @@ timed as (
 
     select
         tickets.*,
-        ({{ epoch_seconds('first_response_at') }} - {{ epoch_seconds('opened_at') }}) / 3600.0
+        -- As doubles on every engine (Spark's epoch_seconds and 3600.0 are decimals).
+        cast({{ epoch_seconds('first_response_at') }} - {{ epoch_seconds('opened_at') }} as double) / 3600.0
             as first_response_hours,
-        ({{ epoch_seconds('resolved_at') }} - {{ epoch_seconds('opened_at') }}) / 3600.0 as resolution_hours,
-        ({{ epoch_seconds('as_of_at') }} - {{ epoch_seconds('opened_at') }}) / 3600.0 as age_hours,
+        cast({{ epoch_seconds('resolved_at') }} - {{ epoch_seconds('opened_at') }} as double) / 3600.0
+            as resolution_hours,
+        cast({{ epoch_seconds('as_of_at') }} - {{ epoch_seconds('opened_at') }} as double) / 3600.0 as age_hours,
         lag(ticket_id) over (partition by person_id order by opened_at, ticket_id) as previous_ticket_id,
         lag(opened_at) over (partition by person_id order by opened_at, ticket_id) as previous_opened_at
     from tickets

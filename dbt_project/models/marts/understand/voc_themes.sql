@@ -57,7 +57,9 @@ by_theme as (
         sum(case when source = 'survey_responses' then 1 else 0 end) as survey_comments,
         sum(case when source = 'support_tickets' then 1 else 0 end) as ticket_comments,
         avg(sentiment_score) as average_sentiment,
-        avg(case when sentiment_label = 'negative' then 1.0 else 0.0 end) as negative_share,
+        -- Doubles, not decimals: Spark's avg of a decimal keeps only 5 places.
+        avg(case when sentiment_label = 'negative' then cast(1 as double) else cast(0 as double) end)
+            as negative_share,
         sum(case when nps_class = 'detractor' then 1 else 0 end) as detractor_mentions,
         sum(case when nps_class = 'promoter' then 1 else 0 end) as promoter_mentions
     from mentions
@@ -77,9 +79,11 @@ final as (
         cast(by_theme.detractor_mentions as integer) as detractor_mentions,
         cast(by_theme.promoter_mentions as integer) as promoter_mentions,
         case when class_totals.detractor_comments > 0
-            then 1.0 * by_theme.detractor_mentions / class_totals.detractor_comments end as detractor_share,
+            then cast(by_theme.detractor_mentions as double) / class_totals.detractor_comments end
+            as detractor_share,
         case when class_totals.promoter_comments > 0
-            then 1.0 * by_theme.promoter_mentions / class_totals.promoter_comments end as promoter_share
+            then cast(by_theme.promoter_mentions as double) / class_totals.promoter_comments end
+            as promoter_share
     from by_theme
     cross join class_totals
 

@@ -3,7 +3,7 @@
 Sessions say what happened; this module says how the tracking plan records it: the blocks of
 events a session produces, their order, products, properties, page context, timestamps with
 device clock skew, and the arrival day (late events land in a later file). Counts and orders are
-computed with numpy; `segment_json` then writes one JSON line per event.
+computed with numpy; `segment_json` then serializes one JSON line per event, a day at a time.
 """
 
 from __future__ import annotations
@@ -17,32 +17,31 @@ from kizuna.sample_world import rates
 from kizuna.sample_world.catalog import CATEGORIES
 from kizuna.sample_world.clock import DAY_S, arrival_day, utc_ms
 from kizuna.sample_world.marketing import FLAG_REDEEM, FLAG_REFERRAL, FLAG_REVIEW, SOURCE_PUSH
-from kizuna.sample_world.segment_json import serialize
+from kizuna.sample_world.segment_json import Serializer
 from kizuna.sample_world.state import State
 from kizuna.sample_world.tracking_plan import BLOCK, BLOCKS, KIND, UNPLANNED
 
 
 @dataclass
 class EventOutput:
-    """Serialized events (one buffer, sliced per line) by arrival day, plus truth and mess facts.
+    """The window's events by arrival day, serialized on demand (one day's lines at a time), plus
+    truth and mess facts.
 
-    Lines live in one bytearray rather than a million bytes objects: orjson over-allocates
-    each output, which would cost gigabytes at a million events.
+    Holding every line until the files are written would cost about a kilobyte per event; the
+    serializer keeps compact arrays instead and a day's lines exist only while its file is written.
     """
 
-    buffer: bytearray
-    start: np.ndarray  # per event, in arrival order: offset of its line in `buffer`
-    end: np.ndarray
-    day_bounds: np.ndarray  # events of arrival day d are [day_bounds[d], day_bounds[d + 1])
+    serializer: Serializer
+    order: np.ndarray  # event numbers in arrival order (by arrival day, then received time)
+    day_bounds: np.ndarray  # events of arrival day d are order[day_bounds[d]:day_bounds[d + 1]]
     unplanned: np.ndarray  # per event, in arrival order
     order_ms: np.ndarray  # true time of each order's Order Completed (order number -> UTC ms)
     used: dict[str, set[str]] = field(default_factory=dict)  # namespace -> raw values seen
     counts: dict[str, int] = field(default_factory=dict)
 
     def lines(self, day: int) -> list[bytes]:
-        view = memoryview(self.buffer)
         lo, hi = int(self.day_bounds[day]), int(self.day_bounds[day + 1])
-        return [bytes(view[a:b]) for a, b in zip(self.start[lo:hi].tolist(), self.end[lo:hi].tolist(), strict=True)]
+        return self.serializer.lines(self.order[lo:hi])
 
     def planned(self, day: int) -> np.ndarray:
         lo, hi = int(self.day_bounds[day]), int(self.day_bounds[day + 1])
@@ -213,15 +212,13 @@ def build(s: State, start: date, rng: np.random.Generator) -> EventOutput:
     om = kind == KIND["Order Completed"]
     order_ms[order_of_sess[ev_s[om]]] = true_ms[om]
 
-    buffer, starts, ends, emails_used, phones_used = serialize(
-        s, sess, start, rng, ev_s, ev_b, ev_w, kind, product, quantity, price, logged, stamp, sent, received,
-        orders, lines, order_of_sess)
+    ser = Serializer(s, sess, start, rng, ev_s, ev_b, ev_w, kind, product, quantity, price, logged, stamp, sent,
+                     received, orders, lines, order_of_sess)
     used = _used_identifiers(s, sess, ev_s, logged)
-    used["email"], used["phone"] = emails_used, phones_used
+    used["email"], used["phone"] = ser.emails_used, ser.phones_used
     by_arrival = np.lexsort((received, arrival))
     bounds = np.searchsorted(arrival[by_arrival], np.arange(s.days + 1))
-    return EventOutput(buffer, starts[by_arrival], ends[by_arrival], bounds,
-                       (kind == KIND[UNPLANNED])[by_arrival], order_ms, used, out_counts)
+    return EventOutput(ser, by_arrival, bounds, (kind == KIND[UNPLANNED])[by_arrival], order_ms, used, out_counts)
 
 
 def _used_identifiers(s: State, sess: dict[str, np.ndarray], ev_s: np.ndarray,

@@ -166,7 +166,7 @@ def consent_source(w) -> Source:
                     used[k].add(rec[k])  # type: ignore[arg-type]
             rec.update(purpose=PURPOSES[int(c["purpose"][i])], status="granted" if c["granted"][i] else "withdrawn",
                        source=source, occurred_at=ts)
-            lines.append(orjson.dumps(rec))
+            lines.append(bytes(memoryview(orjson.dumps(rec))))  # a compact copy: orjson over-allocates
         grouped = by_day(days, c["t"][order] // DAY_S, lines)
     breaks = {
         MISSING_REQUIRED: dropper("purpose"),

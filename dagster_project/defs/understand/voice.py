@@ -2,7 +2,7 @@
 
 It reads the staging models of surveys and tickets, scores each comment (`kizuna.understand.voice`)
 and writes `voice.comment_signals` and `voice.comment_themes` in one transaction. The understand
-marts (voc_themes, detractor_drivers, nps_by_segment) read them back as the dbt source `voice`, so
+marts (nps_responses, voc_themes, detractor_drivers) read them back as the dbt source `voice`, so
 this asset runs after dbt's staging models and before the understand dbt asset.
 """
 
@@ -21,7 +21,7 @@ INPUTS = [get_asset_key_for_model([kizuna_dbt_models], m)
 DESCRIPTIONS = {
     voice.SIGNALS: "One row per survey comment and customer ticket message: source, record id, language, "
                    "sentiment score and label (oseti for Japanese, VADER for English), themes.",
-    voice.THEMES_TABLE: "One row per comment and theme it names (the taxonomy of kizuna.understand.voice).",
+    voice.THEMES_TABLE: "One row per comment and theme it names (themes from config/voice_themes.yml).",
 }
 
 

@@ -171,11 +171,13 @@ def score(stage_days: pd.DataFrame, found: pd.Series, truth_dir: Path) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="5,000 customers x 90 days (about a minute)")
-    parser.add_argument("--customers", type=int)
-    parser.add_argument("--days", type=int)
+    parser.add_argument("--customers", type=int, help="default 100,000")
+    parser.add_argument("--days", type=int, help="default 60")
     args = parser.parse_args(argv)
     customers = args.customers or (5_000 if args.quick else 100_000)
-    days = args.days or (90 if args.quick else 180)
+    # 100,000 persons over 60 days peak at 16 GB: identity resolution holds every identifier
+    # observation in pandas (about 9M here), and 180 days (about 27M) do not fit in 24 GB.
+    days = args.days or (90 if args.quick else 60)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()

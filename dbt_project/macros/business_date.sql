@@ -1,15 +1,20 @@
-{#- The calendar day of a UTC timestamp in the business time zone (var kizuna__timezone, from
-    config/settings.yml business.timezone): journeys, cohorts and KPIs count business days.
-    A UTC value stored without a zone (person_events.occurred_at) is made UTC-aware first
-    (utc_aware): DuckDB's timezone() would read it as local time in the zone. -#}
+{#- The business time zone (var kizuna__timezone, from config/settings.yml business.timezone):
+    journeys, cohorts and KPIs count business days, contact times business hours.
+    business_time: the wall-clock time in that zone of a UTC timestamp. A UTC value stored without
+    a zone (person_events.occurred_at) is made UTC-aware first (utc_aware): DuckDB's timezone()
+    would read it as local time in the zone. business_date: its calendar day. -#}
+{% macro business_time(column) -%}
+    {{ return(adapter.dispatch('business_time', 'kizuna')(column)) }}
+{%- endmacro %}
+
+{% macro default__business_time(column) -%}
+    timezone('{{ var("kizuna__timezone") }}', {{ utc_aware(column) }})
+{%- endmacro %}
+
+{% macro spark__business_time(column) -%}
+    from_utc_timestamp({{ column }}, '{{ var("kizuna__timezone") }}')
+{%- endmacro %}
+
 {% macro business_date(column) -%}
-    {{ return(adapter.dispatch('business_date', 'kizuna')(column)) }}
-{%- endmacro %}
-
-{% macro default__business_date(column) -%}
-    cast(timezone('{{ var("kizuna__timezone") }}', {{ utc_aware(column) }}) as date)
-{%- endmacro %}
-
-{% macro spark__business_date(column) -%}
-    to_date(from_utc_timestamp({{ column }}, '{{ var("kizuna__timezone") }}'))
+    cast({{ business_time(column) }} as date)
 {%- endmacro %}

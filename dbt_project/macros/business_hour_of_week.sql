@@ -6,11 +6,10 @@
 {%- endmacro %}
 
 {% macro default__business_hour_of_week(column) -%}
-    ((cast(extract(isodow from timezone('{{ var("kizuna__timezone") }}', {{ utc_aware(column) }})) as integer) - 1) * 24
-        + cast(extract(hour from timezone('{{ var("kizuna__timezone") }}', {{ utc_aware(column) }})) as integer))
+    ((cast(extract(isodow from {{ business_time(column) }}) as integer) - 1) * 24
+        + cast(extract(hour from {{ business_time(column) }}) as integer))
 {%- endmacro %}
 
 {% macro spark__business_hour_of_week(column) -%}
-    (pmod(dayofweek(from_utc_timestamp({{ column }}, '{{ var("kizuna__timezone") }}')) + 5, 7) * 24
-        + hour(from_utc_timestamp({{ column }}, '{{ var("kizuna__timezone") }}')))
+    (pmod(dayofweek({{ business_time(column) }}) + 5, 7) * 24 + hour({{ business_time(column) }}))
 {%- endmacro %}

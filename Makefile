@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME := $(CURDIR)/.dagster
 export KIZUNA_HOME := $(CURDIR)
 
-.PHONY: install demo ui test test-quick lint bench clean postgres
+.PHONY: install demo ui mlflow test test-quick lint bench clean postgres
 
 $(BIN)/kizuna: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Kizuna needs Python 3.11 (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -28,6 +28,10 @@ demo: install  ## generate the sample world and materialize every asset on DuckD
 ui: install  ## the Dagster UI on http://127.0.0.1:3000, same instance as the demo
 	$(BIN)/kizuna dagster-home
 	$(BIN)/dagster dev -m dagster_project.definitions -h 127.0.0.1 -p 3000
+
+mlflow: install  ## the MLflow UI on http://127.0.0.1:5000 over the embedded store the demo logged to
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/data/mlflow/mlflow.db \
+		--default-artifact-root $(CURDIR)/data/mlflow/artifacts -h 127.0.0.1 -p 5000
 
 postgres:  ## install (apt) and start the local PostgreSQL the CRM connector tests use
 	scripts/postgres.sh

@@ -129,4 +129,29 @@ def insights(settings: Settings) -> list[str]:
             lines.append(line + ".")
         if nps and nps[1]:
             lines.append(f"NPS {nps[0]:.1f} over {nps[1]:,} answers.")
+        lines.extend(_scores(con))
+    return lines
+
+
+def _scores(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """What the scores say: per model, persons scored, the champion version and the top decile."""
+    try:
+        rows = con.sql(
+            "select model, count(*) as persons, any_value(model_version) as version, "
+            "avg(score) filter (where decile = 1) as top_decile, avg(score) as overall "
+            "from predict.customer_scores group by model order by model").fetchall()
+    except duckdb.CatalogException:  # not scored yet
+        return []
+    lines = []
+    for model, persons, version, top, overall in rows:
+        if model == "lifetime_value":
+            lines.append(f"Lifetime value: {persons:,} customers, ¥{overall:,.0f} on average, "
+                         f"¥{top:,.0f} in the top tenth.")
+        else:
+            lines.append(f"{model.capitalize()} (champion v{version}): {persons:,} persons scored, "
+                         f"{top:.0%} in the top decile against {overall:.0%} overall.")
+    if not rows:
+        lines.append("No model scored yet: the sample world is too short to train them (see the predict assets).")
+    else:
+        lines.append("Compare the runs with `make mlflow` (http://127.0.0.1:5000).")
     return lines

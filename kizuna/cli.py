@@ -233,3 +233,38 @@ def identity_explain(
 
 if __name__ == "__main__":
     app()
+
+
+predict_app = typer.Typer(help="Predict: the models tracked in MLflow and their champions.", no_args_is_help=True)
+app.add_typer(predict_app, name="predict")
+
+
+@predict_app.command("champions")
+def predict_champions() -> None:
+    """Each model's champion version in the MLflow registry, its holdout figures beside the
+    logistic baseline's, and the last decision of the champion rule."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from kizuna.predict.champions import COLUMNS, champions
+    from kizuna.predict.config import load_predict_config
+    from kizuna.settings import load_settings
+    from kizuna.understand.config import ConfigError
+
+    settings = load_settings()
+    try:
+        found = champions(settings, load_predict_config())
+    except ConfigError as error:
+        typer.echo(f"kizuna predict champions: {error}", err=True)
+        raise typer.Exit(2) from error
+    table = Table(title=f"Models in {settings.tracking_uri}")
+    for column in COLUMNS:
+        table.add_column(column, justify="right" if column in ("champion", "versions") or "auc" in column else "left")
+    for row in found.itertuples(index=False):
+        table.add_row(*("" if pd_missing(v) else f"{v:.4f}" if isinstance(v, float) else str(v) for v in row))
+    Console(width=160).print(table)
+
+
+def pd_missing(value) -> bool:
+    """Nothing to show: None or NaN."""
+    return value is None or (isinstance(value, float) and value != value)

@@ -49,6 +49,8 @@ class Settings:
     warehouse_path: str = "data/warehouse/kizuna.duckdb"
     dagster_home: str = ".dagster"
     dlt_pipelines_dir: str = "data/dlt"
+    mlflow_dir: str = "data/mlflow"
+    mlflow_tracking_uri: str = ""
     encryption_key_env: str = "KIZUNA_WAREHOUSE_KEY"
     threads: int = 2
     memory_limit: str = "8GB"
@@ -64,6 +66,17 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def tracking_uri(self) -> str:
+        """The MLflow tracking (and registry) URI: a configured server, else the embedded SQLite
+        store in `mlflow_dir` (`mlflow ui --backend-store-uri` takes the same URI)."""
+        return self.mlflow_tracking_uri or f"sqlite:///{Path(self.mlflow_dir) / 'mlflow.db'}"
+
+    @property
+    def artifact_location(self) -> str:
+        """Where new experiments keep their artifacts with the embedded store."""
+        return (Path(self.mlflow_dir) / "artifacts").as_uri()
 
     @property
     def encryption_key(self) -> str | None:
@@ -105,6 +118,9 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         ),
         dagster_home=_resolve(root, env.get("DAGSTER_HOME") or paths.get("dagster_home", defaults.dagster_home)),
         dlt_pipelines_dir=_resolve(root, paths.get("dlt_pipelines", defaults.dlt_pipelines_dir)),
+        mlflow_dir=_resolve(root, env.get("KIZUNA_MLFLOW_DIR") or paths.get("mlflow", defaults.mlflow_dir)),
+        mlflow_tracking_uri=env.get("KIZUNA_MLFLOW_TRACKING_URI") or str(
+            (raw.get("mlflow") or {}).get("tracking_uri") or defaults.mlflow_tracking_uri),
         encryption_key_env=wh.get("encryption_key_env", defaults.encryption_key_env),
         threads=int(wh.get("threads", defaults.threads)),
         memory_limit=str(wh.get("memory_limit", defaults.memory_limit)),

@@ -11,6 +11,7 @@ import duckdb
 import pandas as pd
 
 from kizuna.identity.resolve import Resolution
+from kizuna.warehouse import transaction
 
 SCHEMA = "identity"
 IDENTITY_MAP = "identity_map"
@@ -62,8 +63,7 @@ def write_resolution(con: duckdb.DuckDBPyConnection, resolution: Resolution, run
                      ) -> dict[str, int]:
     """Write every identity table in one transaction; row counts per table."""
     data = frames(resolution, run_id)
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         con.execute(f"create schema if not exists {SCHEMA}")
         for table, frame in data.items():
             ddl = ", ".join(f'"{c}" {t}' for c, t in COLUMNS[table].items())
@@ -75,10 +75,6 @@ def write_resolution(con: duckdb.DuckDBPyConnection, resolution: Resolution, run
             casts = ", ".join(f'cast("{c}" as {t})' for c, t in COLUMNS[table].items())
             con.execute(f"insert into {SCHEMA}.{table} select {casts} from _identity_rows")
             con.unregister("_identity_rows")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     return {t: (len(data[t]) if t != IDENTITY_CHANGES else _count(con, t)) for t in TABLES}
 
 

@@ -28,6 +28,7 @@ import yaml
 
 from kizuna.understand.config import ConfigError
 from kizuna.understand.pictures import picture
+from kizuna.warehouse import transaction
 
 SCHEMA = "voice"
 SIGNALS = "comment_signals"
@@ -217,8 +218,7 @@ def analyze(comments: pd.DataFrame, analyzer: VoiceAnalyzer | None = None) -> tu
 
 def write_signals(con: duckdb.DuckDBPyConnection, signals: pd.DataFrame, themes: pd.DataFrame) -> dict[str, int]:
     """Replace both voice tables in one transaction (the marts never see one without the other)."""
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         con.execute(f"create schema if not exists {SCHEMA}")
         for table, frame, columns in ((SIGNALS, signals, SIGNAL_COLUMNS), (THEMES_TABLE, themes, THEME_COLUMNS)):
             ddl = ", ".join(f'"{c}" {t}' for c, t in columns.items())
@@ -229,10 +229,6 @@ def write_signals(con: duckdb.DuckDBPyConnection, signals: pd.DataFrame, themes:
             casts = ", ".join(f'cast("{c}" as {t})' for c, t in columns.items())
             con.execute(f"insert into {SCHEMA}.{table} select {casts} from _voice_rows")
             con.unregister("_voice_rows")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     return {SIGNALS: len(signals), THEMES_TABLE: len(themes)}
 
 

@@ -13,11 +13,15 @@ from dagster_project.defs.collect.assets import raw_asset_key
 GROUP = "unify"
 # dbt models tagged `understand` (dbt_project.yml) belong to the understand domain.
 UNDERSTAND_TAG = UNDERSTAND_GROUP = "understand"
+# dbt models tagged `predict` (the profile with its scores) belong to the predict domain.
+PREDICT_TAG = PREDICT_GROUP = "predict"
 RAW_SOURCE = "raw"
 # The dbt source the marts read: the tables the identity asset writes, under the same keys.
 IDENTITY_SOURCE = "identity"
 # The dbt source the understand marts read: the tables the voice-of-the-customer asset writes.
 VOICE_SOURCE = "voice"
+# The dbt source of the profile with scores: the tables the scoring assets write.
+PREDICT_SOURCE = "predict"
 OWNERS = ["team:data-platform"]
 
 
@@ -26,14 +30,20 @@ def identity_asset_key(table: str) -> dg.AssetKey:
     return dg.AssetKey([IDENTITY_SOURCE, table])
 
 
+def predict_asset_key(table: str) -> dg.AssetKey:
+    """The key of a predict table (`predict.<table>`), as dbt source and as Python asset."""
+    return dg.AssetKey([PREDICT_SOURCE, table])
+
+
 def voice_asset_key(table: str) -> dg.AssetKey:
     """The key of a voice table (`voice.<table>`), as dbt source and as Python asset."""
     return dg.AssetKey([VOICE_SOURCE, table])
 
 
 class KizunaDbtTranslator(DagsterDbtTranslator):
-    """dbt sources `raw.<name>` are the collect domain's raw assets, `identity.<name>` the identity
-    asset's tables; dbt models belong to unify, or to understand when tagged so."""
+    """dbt sources `raw.<name>` are the collect domain's raw assets, `identity.<name>`, `voice.<name>`
+    and `predict.<name>` the tables of those domains' Python assets; dbt models belong to unify, or
+    to understand or predict when tagged so."""
 
     def get_asset_spec(
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
@@ -48,6 +58,9 @@ class KizunaDbtTranslator(DagsterDbtTranslator):
                 return spec.replace_attributes(key=identity_asset_key(props["name"]))
             if props["source_name"] == VOICE_SOURCE:
                 return spec.replace_attributes(key=voice_asset_key(props["name"]))
+            if props["source_name"] == PREDICT_SOURCE:
+                return spec.replace_attributes(key=predict_asset_key(props["name"]))
             return spec
-        group = UNDERSTAND_GROUP if UNDERSTAND_TAG in props.get("tags", []) else GROUP
+        tags = props.get("tags", [])
+        group = UNDERSTAND_GROUP if UNDERSTAND_TAG in tags else PREDICT_GROUP if PREDICT_TAG in tags else GROUP
         return spec.replace_attributes(group_name=group, owners=OWNERS)

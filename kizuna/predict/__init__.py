@@ -1,0 +1,1 @@
+"""Predict: point-in-time features, propensity models, lifetime value, scores."""

@@ -16,7 +16,8 @@ Figures (holdout of each model, the persons whose id hashes into it; config/mode
 * `offer_auc_ceiling`: ROC AUC of the world's own response probabilities on every offer shown
   (data/truth offer_responses.parquet): the best any model could rank those exposures.
 * `lifetime_value_backtest_*`: purchase days of the last 30 days predicted from the days before.
-* Per model, `*_examples` and `*_positive_rate`; `persons` scored; `pipeline_seconds` before predict.
+* Per model, `*_examples` and `*_positive_rate`; `persons` scored; `pipeline_seconds` before predict
+  (generate, ingest, unify; in a process of their own, whose peak is `unify_peak_rss_gb`).
 
 The last line of output is one JSON object with every figure.
 """
@@ -32,6 +33,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from queue import Empty
 
 import dagster as dg
 import pandas as pd
@@ -46,8 +48,9 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 MODELS = ("churn", "purchase", "offer_response")
 
 
-def unify(customers: int, days: int, folder: Path) -> dict:
-    """Generate the world, ingest it and build the unify assets; their timings."""
+def unify(customers: int, days: int, folder: Path, queue) -> None:
+    """Generate the world, ingest it and build the unify assets; their timings (run in a process of
+    its own, so that what identity resolution held is given back before predict starts)."""
     from dagster_project.defs.unify.assets import kizuna_dbt_marts, kizuna_dbt_models
     from dagster_project.defs.unify.identity import identity_tables
     from dagster_project.resources import KizunaSettings
@@ -70,7 +73,8 @@ def unify(customers: int, days: int, folder: Path) -> dict:
     if not result.success:
         raise RuntimeError(f"unify failed: {[e.message for e in result.all_events if e.is_failure][:3]}")
     figures["unify_seconds"] = round(time.perf_counter() - t, 1)
-    return figures
+    figures["unify_peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, 2)
+    queue.put(figures)
 
 
 def predict(queue) -> None:
@@ -93,6 +97,24 @@ def predict(queue) -> None:
     failures = [e.message for e in result.all_events if e.is_failure][:3]
     queue.put({"seconds": seconds, "success": result.success, "failures": failures, "assets": found,
                "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2})
+
+
+def in_own_process(target, *args):
+    """Run `target(*args, queue)` in a fresh interpreter; what it put on the queue."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=target, args=(*args, queue))
+    child.start()
+    # Read before joining: a child does not end until what it queued has been taken.
+    while True:
+        try:
+            found = queue.get(timeout=5)
+            break
+        except Empty:
+            if not child.is_alive():
+                raise RuntimeError(f"{target.__name__} failed in its process (exit code {child.exitcode})") from None
+    child.join()
+    return found
 
 
 def offer_ceiling(truth: Path) -> float:
@@ -139,18 +161,14 @@ def main(argv: list[str] | None = None) -> dict:
                            "KIZUNA_MLFLOW_DIR": str(folder / "mlflow"), "DAGSTER_HOME": str(folder / "dagster")})
         os.environ.pop("KIZUNA_MLFLOW_TRACKING_URI", None)
         (folder / "dagster").mkdir()
-        timings = unify(customers, days, folder)
-        queue = multiprocessing.get_context("spawn").Queue()
-        child = multiprocessing.get_context("spawn").Process(target=predict, args=(queue,))
-        child.start()
-        run = queue.get()
-        child.join()
+        timings = in_own_process(unify, customers, days, folder)
+        run = in_own_process(predict)
         if not run["success"]:
             print(f"predict run failed: {run['failures']}")
         figures = figures_of(run, folder / "truth")
     figures.update(customers=customers, days=days, seconds=round(run["seconds"], 1),
                    peak_rss_gb=round(run["peak_rss_gb"], 2), predict_success=run["success"],
-                   pipeline_seconds=round(sum(timings.values()), 1), **timings,
+                   pipeline_seconds=round(sum(v for k, v in timings.items() if k.endswith("_seconds")), 1), **timings,
                    total_seconds=round(time.perf_counter() - started, 1))
     print(f"world {customers} x {days}d: generated {timings['generate_seconds']}s, ingested "
           f"{timings['ingest_seconds']}s, unify {timings['unify_seconds']}s; predict {figures['seconds']}s, "

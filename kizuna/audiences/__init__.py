@@ -1,0 +1,1 @@
+"""Audiences: rules over the profile and recent events, shared by batch and real-time."""

@@ -15,11 +15,10 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from kizuna.identity import store
 from kizuna.identity.inputs import ATTRIBUTES_MODEL, OBSERVATIONS_MODEL, anchor_attributes, probabilistic_pairs
 from kizuna.identity.resolve import resolve
 from kizuna.identity.rules import IdentityRules
-
-RECORD_PERSONS = "identity.record_persons"
 
 
 def records_as_of(con: duckdb.DuckDBPyConnection, cutoff: datetime, rules: IdentityRules) -> pd.DataFrame:
@@ -35,7 +34,7 @@ def records_as_of(con: duckdb.DuckDBPyConnection, cutoff: datetime, rules: Ident
                          now=cutoff)
     records = resolution.records.astype({"record_id": str})
     current = con.sql(f"select source, cast(record_id as varchar) as record_id, person_id as current_person_id "
-                      f"from {RECORD_PERSONS}").df()
+                      f"from {store.SCHEMA}.{store.RECORD_PERSONS}").df()
     return records.merge(current, on=["source", "record_id"], how="left")
 
 

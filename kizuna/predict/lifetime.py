@@ -103,7 +103,7 @@ def train_lifetime_value(con: duckdb.DuckDBPyConnection, config: PredictConfig, 
 def latest_run(settings: Settings, config: PredictConfig) -> tuple[clv.LifetimeValueModel, str] | None:
     """The newest finished lifetime value run's model and run id, or None."""
     tracking.client(settings)
-    found = mlflow.search_runs(experiment_names=[f"{config.mlflow['experiment_prefix']}-{MODEL}"],
+    found = mlflow.search_runs(experiment_names=[tracking.experiment_name(config, MODEL)],
                                filter_string="attributes.status = 'FINISHED'", order_by=["attributes.start_time DESC"],
                                max_results=1, output_format="list")
     if not found:

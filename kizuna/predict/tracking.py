@@ -32,9 +32,13 @@ def client(settings: Settings) -> MlflowClient:
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
+def experiment_name(config: PredictConfig, model: str) -> str:
+    return f"{config.mlflow['experiment_prefix']}-{model}"
+
+
 def experiment_id(config: PredictConfig, settings: Settings, model: str) -> str:
     """The model's experiment (created on first use, with its artifacts under the configured folder)."""
-    name = f"{config.mlflow['experiment_prefix']}-{model}"
+    name = experiment_name(config, model)
     found = mlflow.get_experiment_by_name(name)
     if found is not None:
         return found.experiment_id

@@ -5,7 +5,6 @@ on this run's holdout.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 
@@ -139,14 +138,6 @@ def judge(mlflow_client, config: PredictConfig, name: str, version: str, model, 
     if decision["outcome"].startswith("promoted"):
         mlflow_client.set_registered_model_alias(name, tracking.CHAMPION, version)
     return decision
-
-
-def features_json(result: TrainingResult) -> str:
-    return json.dumps(result.features)
-
-
-def as_float(value) -> float:
-    return float(value) if value not in ("", None) else float("nan")
 
 
 def finite(values: dict[str, float]) -> dict[str, float]:

@@ -52,6 +52,10 @@ def _models_file() -> dict:
     return data.get("models") or {}
 
 
+# Read once at load: the model assets and the scores' dependencies follow the models declared there.
+MODELS = _models_file()
+
+
 def model_asset_key(name: str) -> dg.AssetKey:
     return predict_asset_key(f"{name}_model")
 
@@ -129,7 +133,7 @@ def _model_asset(name: str, description: str) -> dg.AssetsDefinition:
 
 model_assets = [_model_asset(name, f"The {name} model registered in MLflow: "
                              f"{str((spec or {}).get('description', '')).strip()}")
-                for name, spec in _models_file().items()]
+                for name, spec in MODELS.items()]
 
 
 @dg.asset(key=model_asset_key(lifetime.MODEL), deps=EVENTS, group_name=PREDICT_GROUP, owners=OWNERS,
@@ -167,7 +171,7 @@ def _write_scores(context: dg.AssetExecutionContext, kizuna: KizunaSettings, tab
 
 @dg.asset(key=predict_asset_key("customer_scores"),
           deps=[predict_asset_key("person_features"), model_asset_key(lifetime.MODEL),
-                *(model_asset_key(n) for n, s in _models_file().items() if not (s or {}).get("per_offer"))],
+                *(model_asset_key(n) for n, s in MODELS.items() if not (s or {}).get("per_offer"))],
           group_name=PREDICT_GROUP, owners=OWNERS, kinds=KINDS, pool=WAREHOUSE_POOL)
 def customer_scores(context: dg.AssetExecutionContext, kizuna: KizunaSettings) -> dg.MaterializeResult:
     """One row per person and model: the champion's score, decile (1 = highest tenth), the three
@@ -178,7 +182,7 @@ def customer_scores(context: dg.AssetExecutionContext, kizuna: KizunaSettings) -
 
 @dg.asset(key=predict_asset_key("offer_scores"),
           deps=[predict_asset_key("person_features"),
-                *(model_asset_key(n) for n, s in _models_file().items() if (s or {}).get("per_offer"))],
+                *(model_asset_key(n) for n, s in MODELS.items() if (s or {}).get("per_offer"))],
           group_name=PREDICT_GROUP, owners=OWNERS, kinds=KINDS, pool=WAREHOUSE_POOL)
 def offer_scores(context: dg.AssetExecutionContext, kizuna: KizunaSettings) -> dg.MaterializeResult:
     """Every eligible (person, offer) pair of config/offers/ scored by the offer-response champion,

@@ -46,7 +46,7 @@ lint: install
 	$(BIN)/ruff check .
 
 bench: install  ## every benchmark at its quick size
-	$(BIN)/python benchmarks/ingest.py --quick
+	for b in ingest identity journeys models activation; do $(BIN)/python benchmarks/$$b.py --quick || exit 1; done
 
 clean:  ## remove generated data, the warehouse and the Dagster instance (keeps .venv)
 	rm -rf data .dagster

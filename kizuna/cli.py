@@ -268,3 +268,41 @@ def predict_champions() -> None:
 def pd_missing(value) -> bool:
     """Nothing to show: None or NaN."""
     return value is None or (isinstance(value, float) and value != value)
+
+
+audiences_app = typer.Typer(help="Act: audiences, destinations and what was sent.", no_args_is_help=True)
+app.add_typer(audiences_app, name="audiences")
+
+
+@audiences_app.command("check")
+def audiences_check() -> None:
+    """Check every audience rule against the warehouse's audience_profiles and every destination's
+    fields against their data-usage labels, without evaluating or sending anything."""
+    from kizuna.activation.checks import check_all
+    from kizuna.settings import load_settings
+    from kizuna.warehouse import warehouse
+
+    with warehouse(load_settings(), read_only=True) as con:
+        problems, checked = check_all(con)
+    for line in checked:
+        typer.echo(f"ok       {line}")
+    for line in problems:
+        typer.echo(f"refused  {line}", err=True)
+    if problems:
+        raise typer.Exit(2)
+
+
+@audiences_app.command("status")
+def audiences_status() -> None:
+    """Each audience's last evaluation and each sync's last run (counts from act.sync_log)."""
+    from rich.console import Console
+
+    from kizuna.activation.checks import status_tables
+    from kizuna.settings import load_settings
+    from kizuna.warehouse import warehouse
+
+    with warehouse(load_settings(), read_only=True) as con:
+        tables = status_tables(con)
+    console = Console(width=160)
+    for table in tables:
+        console.print(table)

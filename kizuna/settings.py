@@ -50,6 +50,7 @@ class Settings:
     dagster_home: str = ".dagster"
     dlt_pipelines_dir: str = "data/dlt"
     mlflow_dir: str = "data/mlflow"
+    exports_dir: str = "data/exports"
     mlflow_tracking_uri: str = ""
     encryption_key_env: str = "KIZUNA_WAREHOUSE_KEY"
     threads: int = 2
@@ -119,6 +120,7 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         dagster_home=_resolve(root, env.get("DAGSTER_HOME") or paths.get("dagster_home", defaults.dagster_home)),
         dlt_pipelines_dir=_resolve(root, paths.get("dlt_pipelines", defaults.dlt_pipelines_dir)),
         mlflow_dir=_resolve(root, env.get("KIZUNA_MLFLOW_DIR") or paths.get("mlflow", defaults.mlflow_dir)),
+        exports_dir=_resolve(root, env.get("KIZUNA_EXPORTS_URL") or paths.get("exports", defaults.exports_dir)),
         mlflow_tracking_uri=env.get("KIZUNA_MLFLOW_TRACKING_URI") or str(
             (raw.get("mlflow") or {}).get("tracking_uri") or defaults.mlflow_tracking_uri),
         encryption_key_env=wh.get("encryption_key_env", defaults.encryption_key_env),

@@ -1,7 +1,7 @@
 """Audience rules: one expression tree, two backends (DESIGN.md: rule expressions are shared core).
 
-A rule from `config/audiences/*.yml` is parsed once into a tree of `Compare`, `All`, `Any`, `Not`
-and `Events` nodes, checked against the fields it may read (the profile's and the events'
+A rule from `config/audiences/*.yml` is parsed once into a tree of `Compare`, `All`, `Any`, `Not`,
+`Unless` and `Events` nodes, checked against the fields it may read (the profile's and the events'
 columns, with their types). The tree then becomes SQL through sqlglot's expression API (`to_sql`,
 for batch audiences over the warehouse) or is evaluated on one profile and its recent events
 (`evaluate`, for the real-time service). Values become typed literals, never SQL text.
@@ -57,6 +57,13 @@ class Not:
 
 
 @dataclass(frozen=True)
+class Unless:
+    """True unless `item` is true: an exclusion (an open ticket excludes; not knowing does not)."""
+
+    item: Node
+
+
+@dataclass(frozen=True)
 class Events:
     """At least `at_least` (or at most `at_most`) events named `name` in the last `within_days`."""
 
@@ -66,7 +73,7 @@ class Events:
     at_most: int | None = None
 
 
-Node = Union[Compare, All, Any_, Not, Events]  # noqa: UP007 (a forward-referenced alias)
+Node = Union[Compare, All, Any_, Not, Unless, Events]  # noqa: UP007 (a forward-referenced alias)
 
 
 @dataclass(frozen=True)
@@ -84,7 +91,8 @@ class Schema:
 def parse(rule: Any, schema: Schema, source: str, where: str = "where") -> Node:
     """The tree of one rule (the `where` of an audience file), checked against `schema`."""
     if not isinstance(rule, Mapping) or len(rule) != 1 and "field" not in rule:
-        raise RuleError(source, where, "expected one of all, any, not, events, or a {field, op, value} condition")
+        raise RuleError(source, where,
+                        "expected one of all, any, not, unless, events, or a {field, op, value} condition")
     if "field" in rule:
         return _compare(rule, schema, source, where)
     (key, body), = rule.items()
@@ -95,9 +103,11 @@ def parse(rule: Any, schema: Schema, source: str, where: str = "where") -> Node:
         return All(items) if key == "all" else Any_(items)
     if key == "not":
         return Not(parse(body, schema, source, f"{where}.not"))
+    if key == "unless":
+        return Unless(parse(body, schema, source, f"{where}.unless"))
     if key == "events":
         return _events(body, source, f"{where}.events")
-    raise RuleError(source, where, f"unknown key {key!r}: expected all, any, not, events or field")
+    raise RuleError(source, where, f"unknown key {key!r}: expected all, any, not, unless, events or field")
 
 
 def _compare(rule: Mapping, schema: Schema, source: str, where: str) -> Compare:
@@ -191,6 +201,8 @@ def to_sql(node: Node, schema: Schema, profile: str = "profile", events: str = "
         return exp.or_(*(to_sql(i, schema, profile, events, now) for i in node.items))
     if isinstance(node, Not):
         return exp.not_(exp.paren(to_sql(node.item, schema, profile, events, now)))
+    if isinstance(node, Unless):
+        return exp.not_(exp.func("coalesce", to_sql(node.item, schema, profile, events, now), exp.false()))
     if isinstance(node, Events):
         since = exp.Sub(this=now, expression=exp.Interval(this=exp.Literal.string(str(node.within_days)),
                                                           unit=exp.var("DAY")))
@@ -236,6 +248,8 @@ def evaluate(node: Node, profile: Mapping[str, Any], events: Sequence[Mapping[st
     if isinstance(node, Not):
         inner = evaluate(node.item, profile, events, now, schema)
         return None if inner is None else not inner
+    if isinstance(node, Unless):
+        return evaluate(node.item, profile, events, now, schema) is not True
     if isinstance(node, Events):
         since = now - timedelta(days=node.within_days)
         n = sum(1 for e in events if e.get(schema.event_name) == node.name

@@ -64,9 +64,9 @@ def test_a_quote_in_a_value_stays_a_value():
 
 def random_rule(rng: random.Random, depth: int = 0) -> dict:
     if depth < 2 and rng.random() < 0.45:
-        kind = rng.choice(["all", "any", "not"])
-        if kind == "not":
-            return {"not": random_rule(rng, depth + 1)}
+        kind = rng.choice(["all", "any", "not", "unless"])
+        if kind in ("not", "unless"):
+            return {kind: random_rule(rng, depth + 1)}
         return {kind: [random_rule(rng, depth + 1) for _ in range(rng.randint(1, 3))]}
     if rng.random() < 0.25:
         key = rng.choice(["at_least", "at_most"])

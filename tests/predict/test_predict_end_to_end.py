@@ -43,9 +43,9 @@ def truncated_copy(settings, tmp_path, cutoff: datetime, tables: dict[str, str])
     return con
 
 
-def test_main_job_trains_registers_and_scores_every_model(predicted):
-    assert predicted.result.success
-    found = materializations(predicted.result)
+def test_main_job_trains_registers_and_scores_every_model(full_world):
+    assert full_world.result.success
+    found = materializations(full_world.result)
     for model in ("churn", "purchase", "offer_response", "lifetime_value"):
         assert found[f"{model}_model"]["trained"] is True, found[f"{model}_model"]
     assert set(found["training_examples"]["by_model"]) == {"churn", "purchase", "offer_response"}
@@ -53,18 +53,18 @@ def test_main_job_trains_registers_and_scores_every_model(predicted):
     assert found["churn_model"]["mlflow_run"].endswith(found["churn_model"]["mlflow_run"].split("/")[-1])
 
 
-def test_no_feature_reads_past_its_cutoff(predicted, tmp_path):
+def test_no_feature_reads_past_its_cutoff(full_world, tmp_path):
     """Features as of a cutoff, under identity as of the cutoff, are the same from a warehouse that
     holds nothing from the cutoff on (events, identifier observations, CRM and loyalty records)."""
     config, rules = load_predict_config(), load_rules()
-    with duckdb.connect(predicted.settings.warehouse_path, read_only=True) as con:
-        now = feats.scoring_cutoff(con, predicted.settings.tz)
+    with duckdb.connect(full_world.settings.warehouse_path, read_only=True) as con:
+        now = feats.scoring_cutoff(con, full_world.settings.tz)
         cutoff = feats.training_cutoffs(config, config.models["purchase"], now)[-1]
         full = feats.person_features(con, config, cutoff, as_of.records_as_of(con, cutoff, rules))
         later = con.execute("select count(*) from marts.person_events where occurred_at >= $c",
                             {"c": cutoff}).fetchone()
     assert later[0] > 1000, "the world must go on after the cutoff for this test to mean anything"
-    con = truncated_copy(predicted.settings, tmp_path, cutoff, {
+    con = truncated_copy(full_world.settings, tmp_path, cutoff, {
         "marts.person_events": "occurred_at", "intermediate.int_identifier_observations": "observed_at",
         "intermediate.int_person_attributes": "updated_at"})
     before_only = feats.person_features(con, config, cutoff, as_of.records_as_of(con, cutoff, rules))
@@ -72,26 +72,26 @@ def test_no_feature_reads_past_its_cutoff(predicted, tmp_path):
     assert len(full) > 500
 
 
-def test_labels_read_only_the_window_after_the_cutoff(predicted, tmp_path):
+def test_labels_read_only_the_window_after_the_cutoff(full_world, tmp_path):
     config = load_predict_config()
     spec = config.models["churn"]
-    with duckdb.connect(predicted.settings.warehouse_path, read_only=True) as con:
-        now = feats.scoring_cutoff(con, predicted.settings.tz)
+    with duckdb.connect(full_world.settings.warehouse_path, read_only=True) as con:
+        now = feats.scoring_cutoff(con, full_world.settings.tz)
         cutoff = feats.training_cutoffs(config, spec, now)[-1]
         persons = con.sql("select distinct person_id from marts.person_events").df()["person_id"]
         labels = feats.labels(con, config, spec, cutoff, persons)
     assert 0.05 < labels.mean() < 0.95
     end = cutoff + timedelta(days=spec.label_window_days)
     # Nothing after the window counts...
-    con = truncated_copy(predicted.settings, tmp_path, end, {"marts.person_events": "occurred_at"})
+    con = truncated_copy(full_world.settings, tmp_path, end, {"marts.person_events": "occurred_at"})
     assert (feats.labels(con, config, spec, cutoff, persons) == labels).all()
     # ...and with the window emptied, nobody shows activity in it: everybody churned.
     con.execute("delete from marts.person_events where occurred_at >= $c", {"c": cutoff})
     assert feats.labels(con, config, spec, cutoff, persons).eq(1).all()
 
 
-def test_each_run_records_its_features_holdout_metrics_plots_and_model(predicted):
-    client = MlflowClient(tracking_uri=predicted.settings.tracking_uri)
+def test_each_run_records_its_features_holdout_metrics_plots_and_model(full_world):
+    client = MlflowClient(tracking_uri=full_world.settings.tracking_uri)
     config = load_predict_config()
     for name, spec in config.models.items():
         experiment = client.get_experiment_by_name(f"kizuna-{name}")
@@ -109,10 +109,10 @@ def test_each_run_records_its_features_holdout_metrics_plots_and_model(predicted
         assert [c.name for c in signature.inputs.inputs] == list(spec.features)
 
 
-def test_scores_cover_each_population_with_deciles_reasons_and_the_champion_version(predicted):
-    scores = predicted.read("select * from predict.customer_scores")
-    features = predicted.read("select * from predict.person_features")
-    client = MlflowClient(tracking_uri=predicted.settings.tracking_uri)
+def test_scores_cover_each_population_with_deciles_reasons_and_the_champion_version(full_world):
+    scores = full_world.read("select * from predict.customer_scores")
+    features = full_world.read("select * from predict.person_features")
+    client = MlflowClient(tracking_uri=full_world.settings.tracking_uri)
     churn = scores[scores["model"] == "churn"]
     customers = features[(features["purchase_days"] > 0) & (features["days_since_last_activity"] < 120)]
     assert set(churn["person_id"]) == set(customers["person_id"])
@@ -121,17 +121,17 @@ def test_scores_cover_each_population_with_deciles_reasons_and_the_champion_vers
     assert set(churn["model_version"]) == {str(client.get_model_version_by_alias("kizuna-churn", "champion").version)}
     value = scores[scores["model"] == "lifetime_value"]
     assert len(value) and (value["score"] >= 0).all() and value["run_id"].notna().all()
-    profile = predicted.read("select * from marts.customer_profile")
-    joined = predicted.read("select * from marts.customer_360")
+    profile = full_world.read("select * from marts.customer_profile")
+    joined = full_world.read("select * from marts.customer_360")
     assert len(joined) == len(profile) and set(joined["person_id"]) == set(profile["person_id"])
     scored = joined[joined["person_id"].isin(churn["person_id"])]
     assert scored["churn_score"].notna().all() and scored["churn_reasons"].str.len().gt(0).all()
 
 
-def test_offers_are_ranked_per_person_for_eligible_pairs_only(predicted):
-    offers = predicted.read("select * from predict.offer_scores")
-    features = predicted.read("select person_id, purchase_days from predict.person_features")
-    shown = predicted.read("""
+def test_offers_are_ranked_per_person_for_eligible_pairs_only(full_world):
+    offers = full_world.read("select * from predict.offer_scores")
+    features = full_world.read("select person_id, purchase_days from predict.person_features")
+    shown = full_world.read("""
         select distinct e.person_id, d.offer_id from marts.person_events e
         join intermediate.int_event_details d using (source, record_id)
         where e.source = 'offer_events' and e.event_name = 'exposed'""")
@@ -143,14 +143,14 @@ def test_offers_are_ranked_per_person_for_eligible_pairs_only(predicted):
     assert len(welcome) and (welcome["purchase_days"] == 0).all()
 
 
-def test_the_champion_moves_only_when_a_new_version_beats_it(predicted, tmp_path, monkeypatch):
+def test_the_champion_moves_only_when_a_new_version_beats_it(full_world, tmp_path, monkeypatch):
     """Fewer features (an ML engineer's edit) make a weaker model: it is registered and recorded,
     but champion moves only to a version that wins on the same holdout."""
     monkeypatch.setenv("KIZUNA_MLFLOW_DIR", str(tmp_path / "mlflow"))
     settings, config = load_settings(), load_predict_config()
     full = config.models["purchase"]
     weak = type(full)(**{**full.__dict__, "features": ("web_share_90d", "email_unsubscribed")})
-    with duckdb.connect(predicted.settings.warehouse_path, read_only=True) as con:
+    with duckdb.connect(full_world.settings.warehouse_path, read_only=True) as con:
         found = con.sql("select * from predict.training_examples where model = 'purchase'").df()
     first = train.train_model(config, settings, weak, found)
     assert first.decision["outcome"].startswith("promoted: no champion")
@@ -168,11 +168,11 @@ def test_the_champion_moves_only_when_a_new_version_beats_it(predicted, tmp_path
     assert run.data.params["features"] == "web_share_90d,email_unsubscribed"
 
 
-def test_a_second_run_on_the_same_data_gives_the_same_scores_and_keeps_the_champion(predicted):
-    before = predicted.read("select * from predict.customer_scores order by model, person_id")
-    result = predicted.rerun()
+def test_a_second_run_on_the_same_data_gives_the_same_scores_and_keeps_the_champion(full_world):
+    before = full_world.read("select * from predict.customer_scores order by model, person_id")
+    result = full_world.rerun()
     assert result.success
-    after = predicted.read("select * from predict.customer_scores order by model, person_id")
+    after = full_world.read("select * from predict.customer_scores order by model, person_id")
     propensity = ~before["model"].eq("lifetime_value")
     pd.testing.assert_frame_equal(before.loc[propensity, ["person_id", "model", "score", "decile", "reason_1"]],
                                   after.loc[propensity, ["person_id", "model", "score", "decile", "reason_1"]])
@@ -184,12 +184,12 @@ def test_a_second_run_on_the_same_data_gives_the_same_scores_and_keeps_the_champ
     pd.testing.assert_series_equal(value_before["score"], value_after["score"], rtol=1e-9)
 
 
-def test_the_champions_command_lists_every_model_with_its_champion(predicted, monkeypatch):
+def test_the_champions_command_lists_every_model_with_its_champion(full_world, monkeypatch):
     from typer.testing import CliRunner
 
     from kizuna.cli import app
 
-    monkeypatch.setenv("KIZUNA_MLFLOW_DIR", predicted.settings.mlflow_dir)
+    monkeypatch.setenv("KIZUNA_MLFLOW_DIR", full_world.settings.mlflow_dir)
     result = CliRunner().invoke(app, ["predict", "champions"])
     assert result.exit_code == 0, result.output
     for model in ("churn", "purchase", "offer_response", "lifetime_value"):

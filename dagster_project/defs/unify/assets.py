@@ -25,13 +25,14 @@ from kizuna.settings import load_settings, project_root
 kizuna_dbt_project = ensure_manifest(dbt_project())
 
 # dbt selections: every model that reads the identity tables, directly or through another model,
-# comes after identity resolution, every other model before it; the understand and predict
+# comes after identity resolution, every other model before it; the understand, predict and act
 # domains' models (tagged in dbt_project.yml) are their own assets (dagster_project/defs/<domain>).
 IDENTITY_READERS = "source:identity+"
 UNDERSTAND = "tag:understand"
 PREDICT = "tag:predict"
-BEFORE_IDENTITY = {"select": "fqn:*", "exclude": f"{IDENTITY_READERS} {UNDERSTAND} {PREDICT}"}
-AFTER_IDENTITY = {"select": IDENTITY_READERS, "exclude": f"{UNDERSTAND} {PREDICT}"}
+ACT = "tag:act"
+BEFORE_IDENTITY = {"select": "fqn:*", "exclude": f"{IDENTITY_READERS} {UNDERSTAND} {PREDICT} {ACT}"}
+AFTER_IDENTITY = {"select": IDENTITY_READERS, "exclude": f"{UNDERSTAND} {PREDICT} {ACT}"}
 # The user-edited files dbt reads as project variables (each holds top-level `kizuna__*` keys).
 VARS_FILES = ("profile.yml", "stages.yml", "kpi_tree.yml", "experience.yml")
 

@@ -15,6 +15,8 @@ GROUP = "unify"
 UNDERSTAND_TAG = UNDERSTAND_GROUP = "understand"
 # dbt models tagged `predict` (the profile with its scores) belong to the predict domain.
 PREDICT_TAG = PREDICT_GROUP = "predict"
+# dbt models tagged `act` (what audiences read, and SQL audiences) belong to the act domain.
+ACT_TAG = ACT_GROUP = "act"
 RAW_SOURCE = "raw"
 # The dbt source the marts read: the tables the identity asset writes, under the same keys.
 IDENTITY_SOURCE = "identity"
@@ -43,7 +45,7 @@ def voice_asset_key(table: str) -> dg.AssetKey:
 class KizunaDbtTranslator(DagsterDbtTranslator):
     """dbt sources `raw.<name>` are the collect domain's raw assets, `identity.<name>`, `voice.<name>`
     and `predict.<name>` the tables of those domains' Python assets; dbt models belong to unify, or
-    to understand or predict when tagged so."""
+    to understand, predict or act when tagged so."""
 
     def get_asset_spec(
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
@@ -62,5 +64,10 @@ class KizunaDbtTranslator(DagsterDbtTranslator):
                 return spec.replace_attributes(key=predict_asset_key(props["name"]))
             return spec
         tags = props.get("tags", [])
-        group = UNDERSTAND_GROUP if UNDERSTAND_TAG in tags else PREDICT_GROUP if PREDICT_TAG in tags else GROUP
-        return spec.replace_attributes(group_name=group, owners=OWNERS)
+        group = next((g for g in (UNDERSTAND_GROUP, PREDICT_GROUP, ACT_GROUP) if g in tags), GROUP)
+        spec = spec.replace_attributes(group_name=group, owners=OWNERS)
+        if ACT_TAG in tags:
+            # What audiences read follows the scores by itself, so audiences re-evaluate when their
+            # inputs change, not only when a job runs them.
+            spec = spec.replace_attributes(automation_condition=dg.AutomationCondition.eager())
+        return spec

@@ -130,6 +130,7 @@ def insights(settings: Settings) -> list[str]:
         if nps and nps[1]:
             lines.append(f"NPS {nps[0]:.1f} over {nps[1]:,} answers.")
         lines.extend(_scores(con))
+        lines.extend(_audiences(con, settings))
     return lines
 
 
@@ -154,4 +155,24 @@ def _scores(con: duckdb.DuckDBPyConnection) -> list[str]:
         lines.append("No model scored yet: the sample world is too short to train them (see the predict assets).")
     else:
         lines.append("Compare the runs with `make mlflow` (http://127.0.0.1:5000).")
+    return lines
+
+
+def _audiences(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
+    """Audience sizes and what each destination received in the last sync."""
+    try:
+        sizes = con.sql("select audience, members from act.audience_evaluations "
+                        "qualify row_number() over (partition by audience order by evaluated_at desc) = 1 "
+                        "order by audience").fetchall()
+        syncs = con.sql("select destination, sum(added), sum(removed), sum(updated), sum(failed), sum(skipped) "
+                        "from (from act.sync_log qualify row_number() over "
+                        "(partition by destination, audience order by finished_at desc) = 1) "
+                        "group by destination order by destination").fetchall()
+    except duckdb.CatalogException:  # no audience evaluated yet
+        return []
+    lines = ["Audiences: " + ", ".join(f"{name} {members:,}" for name, members in sizes) + "."]
+    for destination, added, removed, updated, failed, skipped in syncs:
+        lines.append(f"Sent to {destination}: {added:,} added, {removed:,} removed, {updated:,} updated, "
+                     f"{failed:,} failed; {skipped:,} held back (no consent, suppressed, or nothing to match on).")
+    lines.append(f"Check them with `kizuna audiences check`; file destinations write to {settings.exports_dir}.")
     return lines

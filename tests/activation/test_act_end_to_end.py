@@ -125,3 +125,16 @@ def test_audiences_and_syncs_re_evaluate_when_what_they_read_changes(full_world)
     quiet = dg.evaluate_automation_conditions(defs=defs, instance=full_world.instance, asset_selection=act,
                                               cursor=second.cursor)
     assert quiet.total_requested == 0  # nothing changed since: nothing runs
+
+
+def test_the_audiences_commands_check_every_definition_and_show_the_last_runs(full_world):
+    from typer.testing import CliRunner
+
+    from kizuna.cli import app
+
+    checked = CliRunner().invoke(app, ["audiences", "check"])
+    assert checked.exit_code == 0, checked.output
+    assert "ok       audience cart_abandoners" in checked.output
+    assert "ok       destination journey_webhook (config/destinations/journey_webhook.yml, disabled)" in checked.output
+    status = CliRunner().invoke(app, ["audiences", "status"])
+    assert status.exit_code == 0 and "churn_winback" in status.output and "google_customer_match" in status.output

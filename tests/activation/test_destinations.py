@@ -164,3 +164,26 @@ def test_members_are_recorded_with_entered_and_exited_times(tmp_path):
                     "where person_id in ('p001', 'p002', 'p999') order by 1").fetchall()
     assert stays == [("p001", datetime(2026, 10, 1), None), ("p002", datetime(2026, 10, 1), datetime(2026, 10, 2)),
                      ("p999", datetime(2026, 10, 2), None)]
+
+
+def test_labels_start_in_the_contracts_and_reach_every_column_audiences_read():
+    from dagster_project.defs.act.audiences import MANIFEST
+    from data_contracts import load_contracts
+
+    labels = column_labels(MANIFEST, "audience_profiles")
+    declared: dict[str, set[str]] = {}
+    for contract in load_contracts().values():
+        for field in contract.fields:
+            declared.setdefault(field.name, set()).update(field.labels)
+    columns = [c for n in MANIFEST["nodes"].values() if n.get("name") in ("customer_profile", "customer_360",
+                                                                           "audience_profiles")
+               for c in n["columns"]]
+    assert {"email", "phone", "birth_date", "churn_decile", "journey_stage"} <= set(columns)
+    for column in columns:
+        assert labels.get(column), f"{column} has no data-usage label"
+    # A column named like a source field carries at least that field's labels (first-party fields
+    # such as email are labelled the same in every contract that has them).
+    carried = [c for c in columns if declared.get(c)]
+    assert {"email", "phone", "birth_date"} <= set(carried)
+    for column in carried:
+        assert set(labels[column]) >= declared[column], (column, labels[column], declared[column])

@@ -278,12 +278,18 @@ app.add_typer(audiences_app, name="audiences")
 def audiences_check() -> None:
     """Check every audience rule against the warehouse's audience_profiles and every destination's
     fields against their data-usage labels, without evaluating or sending anything."""
+    import duckdb
+
     from kizuna.activation.checks import check_all
     from kizuna.settings import load_settings
     from kizuna.warehouse import warehouse
 
-    with warehouse(load_settings(), read_only=True) as con:
-        problems, checked = check_all(con)
+    try:
+        with warehouse(load_settings(), read_only=True) as con:
+            problems, checked = check_all(con)
+    except duckdb.Error as error:
+        typer.echo(f"kizuna audiences check: the warehouse cannot be read ({error}); run `make demo` first", err=True)
+        raise typer.Exit(2) from error
     for line in checked:
         typer.echo(f"ok       {line}")
     for line in problems:
@@ -295,14 +301,19 @@ def audiences_check() -> None:
 @audiences_app.command("status")
 def audiences_status() -> None:
     """Each audience's last evaluation and each sync's last run (counts from act.sync_log)."""
+    import duckdb
     from rich.console import Console
 
     from kizuna.activation.checks import status_tables
     from kizuna.settings import load_settings
     from kizuna.warehouse import warehouse
 
-    with warehouse(load_settings(), read_only=True) as con:
-        tables = status_tables(con)
+    try:
+        with warehouse(load_settings(), read_only=True) as con:
+            tables = status_tables(con)
+    except duckdb.Error as error:
+        typer.echo(f"kizuna audiences status: the warehouse cannot be read ({error}); run `make demo` first", err=True)
+        raise typer.Exit(2) from error
     console = Console(width=160)
     for table in tables:
         console.print(table)

@@ -143,7 +143,7 @@ def google_encoder(
         out: list[Request | Unsendable] = []
         if rows.unmatchable:
             out.append(Unsendable(tuple(c.key for c in rows.unmatchable), NO_IDENTIFIER))
-        for op, part in (("create", rows.adds), ("remove", rows.removes)):
+        for op, part in (("remove", rows.removes), ("create", rows.adds)):  # removals first, as in esp
             if part:
                 body = dumps({"operations": google_operations(part, op)})
                 out.append(Request(body=body, keys=tuple(c.key for c, _, _ in part), path=path))
@@ -163,7 +163,7 @@ def meta_encoder(
         out: list[Request | Unsendable] = []
         if rows.unmatchable:
             out.append(Unsendable(tuple(c.key for c in rows.unmatchable), NO_IDENTIFIER))
-        for method, part in (("POST", rows.adds), ("DELETE", rows.removes)):
+        for method, part in (("DELETE", rows.removes), ("POST", rows.adds)):  # removals first, as in esp
             for start in range(0, len(part), META_MAX_ROWS):
                 chunk = part[start : start + META_MAX_ROWS]
                 body = dumps(meta_payload(chunk))

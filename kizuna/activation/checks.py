@@ -32,7 +32,10 @@ def check_all(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
         destinations = load_destinations()
     except ConfigError as error:
         return [str(error)], checked
-    schema = membership.profile_schema(con)
+    try:
+        schema = membership.profile_schema(con)
+    except LookupError as error:  # nothing built yet: rules cannot be checked against the profile
+        return [str(error)], checked
     for audience in catalogue.audiences.values():
         if audience.is_sql:
             checked.append(f"audience {audience.name} (SQL, {audience.source})")

@@ -62,6 +62,12 @@ def esp_encoder(
             out.append(Unsendable(no_email, "no email"))
         upserts = [c for c in changes if c.action != "remove" and _email(c, email_field)]
         removals = [c for c in changes if c.action == "remove" and _email(c, email_field)]
+        # Removals first: an email that leaves under one person and arrives under another (an
+        # identity merge) must end up in the list.
+        for start in range(0, len(removals), MAX_REMOVE_EMAILS):
+            chunk = removals[start : start + MAX_REMOVE_EMAILS]
+            emails = list(dict.fromkeys(_email(c, email_field) for c in chunk))
+            out.append(Request(body=dumps({"emails": emails}), keys=tuple(c.key for c in chunk), path=remove_path))
         if upserts:
             body = {
                 "listIds": [list_id],
@@ -73,10 +79,6 @@ def esp_encoder(
                 ],
             }
             out.append(Request(body=dumps(body), keys=tuple(c.key for c in upserts), path=IMPORT_PATH))
-        for start in range(0, len(removals), MAX_REMOVE_EMAILS):
-            chunk = removals[start : start + MAX_REMOVE_EMAILS]
-            emails = list(dict.fromkeys(_email(c, email_field) for c in chunk))
-            out.append(Request(body=dumps({"emails": emails}), keys=tuple(c.key for c in chunk), path=remove_path))
         return out
 
     return encode

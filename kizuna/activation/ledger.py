@@ -61,6 +61,9 @@ _DDL = (
 )
 
 OUTBOX_COLUMNS = ("person_id", "idempotency_key", "action", "fields_json", "batch_id")
+# Removals go out first: when identity merges two people, the old id's removal and the new id's
+# addition can carry the same email, and a destination matching on email must end with it added.
+CHANGE_ORDER = "case action when 'remove' then 0 when 'update' then 1 else 2 end, person_id"
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -78,6 +81,8 @@ class Folded:
 def fold(con: duckdb.DuckDBPyConnection, destination: str, audience: str) -> Folded:
     """Apply settled changes (acks) to the ledger and dead letters; clear them from the outbox."""
     scope = {"d": destination, "a": audience}
+    if not con.execute(f"select count(*) from {ACKS} where destination = $d and audience = $a", scope).fetchone()[0]:
+        return Folded({}, 0)  # nothing settled since the last fold (the usual start of a run)
     with transaction(con):
         # A change acknowledged twice (a resent batch whose first ack was recorded after all) counts
         # once, delivered if either said so.
@@ -110,7 +115,7 @@ def pending(con: duckdb.DuckDBPyConnection, destination: str, audience: str) -> 
     return con.execute(f"""select {', '.join(OUTBOX_COLUMNS)} from {OUTBOX}
         where destination = $d and audience = $a
           and idempotency_key not in (select idempotency_key from {ACKS})
-        order by batch_id, action, person_id""", {"d": destination, "a": audience}).df()
+        order by batch_id, {CHANGE_ORDER}""", {"d": destination, "a": audience}).df()
 
 
 def plan(con: duckdb.DuckDBPyConnection, destination: str, audience: str, desired: str, run_id: str,
@@ -140,13 +145,13 @@ def plan(con: duckdb.DuckDBPyConnection, destination: str, audience: str, desire
             select *,
                 substr(sha256(concat_ws('|', $d, $a, person_id, version::varchar, action, coalesce(fields_hash, ''))),
                        1, 32) as idempotency_key,
-                $r || '-' || lpad(((row_number() over (order by action, person_id) - 1) // $n)::varchar, 6, '0')
+                $r || '-' || lpad(((row_number() over (order by {CHANGE_ORDER}) - 1) // $n)::varchar, 6, '0')
                     as batch_id
             from diff""", {**scope, "n": batch_size})
         con.execute(f"""insert into {OUTBOX}
             select $d, $a, person_id, idempotency_key, action, version, fields_json, fields_hash, batch_id, $r, $t
             from _changes""", {**scope, "t": now})
-        changes = con.sql(f"select {', '.join(OUTBOX_COLUMNS)} from _changes order by batch_id, action, person_id").df()
+        changes = con.sql(f"select {', '.join(OUTBOX_COLUMNS)} from _changes order by batch_id, {CHANGE_ORDER}").df()
         con.execute("drop table _changes")
     return changes
 

@@ -90,9 +90,9 @@ def _fields_sql(destination: Destination) -> str:
 def _deliver(con: duckdb.DuckDBPyConnection, destination: Destination, audience: str, transport: Transport,
              changes: pd.DataFrame, checkpoint: Checkpoint) -> None:
     for number, (batch_id, batch) in enumerate(changes.groupby("batch_id", sort=True)):
+        columns = (batch[c].tolist() for c in ("person_id", "idempotency_key", "action", "fields_json"))
         items = [Change(key, audience, person, action, orjson.loads(fields) if fields else {})
-                 for person, key, action, fields in zip(batch["person_id"], batch["idempotency_key"],
-                                                        batch["action"], batch["fields_json"], strict=True)]
+                 for person, key, action, fields in zip(*columns, strict=True)]
         outcomes = transport.send(str(batch_id), items)
         checkpoint("sent", number)
         ledger.acknowledge(con, destination.name, audience, pd.DataFrame(

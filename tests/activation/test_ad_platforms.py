@@ -88,7 +88,7 @@ def test_google_operations_sent_to_the_job(receiver):
         ("k3", True, None),
         ("k4", False, NO_IDENTIFIER),
     ]
-    creates, removes = receiver.bodies[f"/v20/{job}:addOperations"]
+    removes, creates = receiver.bodies[f"/v20/{job}:addOperations"]  # removals go first
     assert creates["json"] == {
         "operations": [
             {
@@ -110,8 +110,8 @@ def test_google_operations_sent_to_the_job(receiver):
 def test_meta_posts_adds_and_deletes_removals(receiver):
     out = via(receiver.url, meta_encoder("238000001")).send("b1", BATCH)
     assert [o.delivered for o in out] == [True, True, True, False]
-    add, remove = receiver.bodies["/238000001/users"]
-    assert (add["method"], remove["method"]) == ("POST", "DELETE")
+    remove, add = receiver.bodies["/238000001/users"]  # removals go first
+    assert (remove["method"], add["method"]) == ("DELETE", "POST")
     assert add["json"] == {
         "payload": {
             "schema": ["EMAIL", "PHONE"],

@@ -187,3 +187,23 @@ def test_labels_start_in_the_contracts_and_reach_every_column_audiences_read():
     assert {"email", "phone", "birth_date"} <= set(carried)
     for column in carried:
         assert set(labels[column]) >= declared[column], (column, labels[column], declared[column])
+
+
+def test_an_identity_merge_reaches_an_email_list_as_removal_then_addition(tmp_path, monkeypatch):
+    """p001 is merged into a new person p900 who keeps p001's email: the list must end up holding it."""
+    from kizuna.audiences import membership
+
+    monkeypatch.setenv("TEST_ESP_KEY", "esp-secret")
+    con = warehouse(tmp_path)
+    with Receiver("esp-secret") as receiver:
+        esp = destination(name="newsletter", kind="esp", channel="email", require_any=("email",), batch_size=1000,
+                          options={"url": receiver.url, "secret_env": "TEST_ESP_KEY", "list_id": 7,
+                                   "rate_limit_per_s": 100})
+        run_sync(con, esp, "vip", transport_for(esp, load_settings()), LABELS)
+        con.execute("update marts.audience_profiles set person_id = 'p900' where person_id = 'p001'")
+        membership.record(con, "vip", "select person_id from marts.audience_profiles", datetime(2026, 10, 2), None,
+                          "t")
+        result = run_sync(con, esp, "vip", transport_for(esp, load_settings()), LABELS)
+        paths = [r["path"] for r in receiver.requests if r["status"] == 200]
+    assert (result.added, result.removed) == (1, 1)
+    assert paths[-2:] == ["/v3/contacts/lists/7/contacts/remove", "/v3/contacts/import"]

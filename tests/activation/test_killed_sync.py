@@ -96,3 +96,20 @@ def test_a_killed_run_leaves_nothing_half_written(tmp_path, kill_at):
         assert outbox == len({i for i in range(PEOPLE) if i % 7})  # every change still on its way
         assert run_child(path, receiver.url, None) == 0
         assert len({d["idempotency_key"] for d in receiver.deliveries}) == outbox
+
+
+def test_a_destination_that_is_down_gets_every_change_later_under_the_same_keys(tmp_path):
+    path = str(tmp_path / "wh.duckdb")
+    build_warehouse(path)
+    with Receiver(SECRET) as receiver:
+        receiver.down()
+        assert run_child(path, receiver.url, None) == 0
+        con = duckdb.connect(path, read_only=True)
+        dead = {k for (k,) in con.sql("select idempotency_key from act.sync_dead_letters").fetchall()}
+        status = con.sql("select status, failed from act.sync_log").fetchall()
+        con.close()
+        receiver.up()
+        assert run_child(path, receiver.url, None) == 0
+        delivered = [d["idempotency_key"] for d in receiver.deliveries]
+    assert status == [("failed", len(dead))] and len(dead) == 51
+    assert sorted(delivered) == sorted(dead)  # each once, under the key it was first given

@@ -22,7 +22,9 @@ consent and a few are newly suppressed. The phases:
    processes: the first is killed (os._exit) right after its outbox is written and before anything
    is sent, the second right after the destination acknowledged its first batch and before the
    ledger recorded it; then plain reruns until one ends with no pending outbox rows and no new
-   dead letters (at most --max-reruns). The file sync is killed once after a batch is written.
+   dead letters (at most --max-reruns). In this phase the webhook gets one try per request, so
+   failed calls become dead letters that later runs must find again and deliver under their first
+   keys. The file sync is killed once after a batch is written.
 
 Expected changes are computed here, from the snapshots (members, consent, suppressions, fields of
 each), never by the diff code under test. Figures, from what the destinations actually received:
@@ -91,8 +93,8 @@ def destination(kind: str, batch_size: int) -> Destination:
                        max_failure_share=1.0)
 
 
-def webhook_transport(url: str, secret: str) -> WebhookTransport:
-    return WebhookTransport(url, secret=secret, rate_limit_per_s=10_000, max_attempts=4, base_delay_s=0.05,
+def webhook_transport(url: str, secret: str, max_attempts: int = 4) -> WebhookTransport:
+    return WebhookTransport(url, secret=secret, rate_limit_per_s=10_000, max_attempts=max_attempts, base_delay_s=0.05,
                             max_delay_s=0.5, timeout_s=1.0)
 
 
@@ -356,7 +358,7 @@ def child_sync(spec: dict) -> None:
 
     dest = destination(spec["kind"], spec["batch_size"])
     if spec["kind"] == "webhook":
-        transport = webhook_transport(spec["url"], os.environ[SECRET_ENV])
+        transport = webhook_transport(spec["url"], os.environ[SECRET_ENV], spec.get("max_attempts", 4))
     else:
         transport = FileTransport(spec["folder"], "parquet")
     con = connect(load_settings().with_overrides(warehouse_path=spec["db"]))
@@ -494,7 +496,9 @@ def run(folder: Path, db: str, settings, members: int, hook_batch: int, file_bat
     t = time.perf_counter()
     try:
         base = {"db": db, "url": receiver.url, "folder": str(out)}
-        runs = {hook.name: converge({**base, "kind": "webhook", "batch_size": hook_batch},
+        # One try per request: a failure becomes a dead letter, which a later run must find again
+        # and deliver under the key it was first given.
+        runs = {hook.name: converge({**base, "kind": "webhook", "batch_size": hook_batch, "max_attempts": 1},
                                     [("planned", -1), ("sent", 0)], secret, max_reruns),
                 files.name: converge({**base, "kind": "file", "batch_size": file_batch},
                                      [("sent", 0)], secret, max_reruns)}

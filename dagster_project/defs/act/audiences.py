@@ -72,7 +72,7 @@ def suppression_lists(context: dg.AssetExecutionContext, kizuna: KizunaSettings)
         raise dg.Failure(description=str(error)) from error
     if counts.unmatched:
         context.log.warning(f"suppressions: {counts.unmatched} of {counts.listed} listed identifiers match no "
-                            "person (kept: they still hold if the person appears)")
+                            "person (kept: they take hold once someone with that identifier appears)")
     return dg.MaterializeResult(metadata={
         "table": suppressions.TABLE, "persons_by_reason": dg.MetadataValue.json(counts.by_reason),
         "listed": counts.listed, "listed_unmatched": counts.unmatched})

@@ -40,12 +40,12 @@ _DDL = (
     f"""create table if not exists {LEDGER} (
         destination varchar not null, audience varchar not null, person_id varchar not null,
         present boolean not null, fields_json varchar, fields_hash varchar, version bigint not null,
-        synced_at timestamp not null)""",
+        synced_at timestamp not null, fields_fingerprint ubigint)""",
     f"""create table if not exists {OUTBOX} (
         destination varchar not null, audience varchar not null, person_id varchar not null,
         idempotency_key varchar not null, action varchar not null, version bigint not null,
         fields_json varchar, fields_hash varchar, batch_id varchar not null, run_id varchar not null,
-        created_at timestamp not null)""",
+        created_at timestamp not null, fields_fingerprint ubigint)""",
     f"""create table if not exists {ACKS} (
         idempotency_key varchar not null, destination varchar not null, audience varchar not null,
         delivered boolean not null, attempts integer not null, error varchar, settled_at timestamp not null)""",
@@ -70,6 +70,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"create schema if not exists {SCHEMA}")
     for ddl in _DDL:
         con.execute(ddl)
+    for table in (LEDGER, OUTBOX):  # ledgers written before fingerprints existed
+        con.execute(f"alter table {table} add column if not exists fields_fingerprint ubigint")
 
 
 @dataclass(frozen=True)
@@ -94,8 +96,9 @@ def fold(con: duckdb.DuckDBPyConnection, destination: str, audience: str) -> Fol
                     scope)
         con.execute(f"""delete from {LEDGER} where destination = $d and audience = $a
             and person_id in (select person_id from _settled where delivered)""", scope)
-        con.execute(f"""insert into {LEDGER}
-            select destination, audience, person_id, action <> 'remove', fields_json, fields_hash, version, settled_at
+        con.execute(f"""insert into {LEDGER} by name
+            select destination, audience, person_id, action <> 'remove' as present, fields_json, fields_hash, version,
+                   settled_at as synced_at, fields_fingerprint
             from _settled where delivered""")
         con.execute(f"""insert into {DEAD_LETTERS}
             select destination, audience, person_id, idempotency_key, action, fields_json, error, attempts,
@@ -121,35 +124,46 @@ def pending(con: duckdb.DuckDBPyConnection, destination: str, audience: str) -> 
 def plan(con: duckdb.DuckDBPyConnection, destination: str, audience: str, desired: str, run_id: str,
          batch_size: int, now: datetime) -> pd.DataFrame:
     """Write the changes that take the destination from what the ledger says it holds to `desired`
-    (a relation: person_id, fields_json) into the outbox, committed; return them in batch order.
+    (a relation: person_id, fields: a struct of the values to send) into the outbox, committed;
+    return them in batch order.
 
     add: desired, not held. remove: held, not desired (sent with the fields last sent, so the
-    destination can find the person). update: held and desired with other fields."""
+    destination can find the person). update: held and desired with other fields.
+
+    Every member is compared on a fast fingerprint (DuckDB's `hash` of the fields); only where it
+    differs are the fields written out as JSON and compared with what was sent. The fingerprint
+    may change with a DuckDB version, so it only ever narrows the comparison, and the key of a
+    change rests on the JSON's md5."""
     scope = {"d": destination, "a": audience, "r": run_id}
     with transaction(con):
         con.execute(f"""create or replace temp table _changes as
-            with wanted as (select person_id, fields_json, md5(fields_json) as fields_hash from ({desired})),
+            with wanted as (select person_id, fields, hash(fields) as fields_fingerprint from ({desired})),
             held as (select * from {LEDGER} where destination = $d and audience = $a),
             diff as (
                 select coalesce(w.person_id, h.person_id) as person_id,
                     case when w.person_id is null then 'remove'
                          when h.present then 'update' else 'add' end as action,
-                    coalesce(w.fields_json, h.fields_json) as fields_json,
-                    coalesce(w.fields_hash, h.fields_hash) as fields_hash,
+                    case when w.person_id is null then h.fields_json else to_json(w.fields)::varchar end
+                        as fields_json,
+                    coalesce(w.fields_fingerprint, h.fields_fingerprint) as fields_fingerprint,
                     coalesce(h.version, 0) + 1 as version
                 from wanted w full outer join held h on w.person_id = h.person_id
                 where (w.person_id is not null and not coalesce(h.present, false))
                    or (w.person_id is null and h.present)
-                   or (w.person_id is not null and h.present and w.fields_hash is distinct from h.fields_hash)
-            )
+                   or (w.person_id is not null and h.present
+                       and w.fields_fingerprint is distinct from h.fields_fingerprint
+                       and to_json(w.fields)::varchar is distinct from h.fields_json)
+            ),
+            hashed as (select *, md5(coalesce(fields_json, '')) as fields_hash from diff)
             select *,
-                substr(sha256(concat_ws('|', $d, $a, person_id, version::varchar, action, coalesce(fields_hash, ''))),
-                       1, 32) as idempotency_key,
+                substr(sha256(concat_ws('|', $d, $a, person_id, version::varchar, action, fields_hash)), 1, 32)
+                    as idempotency_key,
                 $r || '-' || lpad(((row_number() over (order by {CHANGE_ORDER}) - 1) // $n)::varchar, 6, '0')
                     as batch_id
-            from diff""", {**scope, "n": batch_size})
-        con.execute(f"""insert into {OUTBOX}
-            select $d, $a, person_id, idempotency_key, action, version, fields_json, fields_hash, batch_id, $r, $t
+            from hashed""", {**scope, "n": batch_size})
+        con.execute(f"""insert into {OUTBOX} by name
+            select $d as destination, $a as audience, person_id, idempotency_key, action, version, fields_json,
+                   fields_hash, batch_id, $r as run_id, $t as created_at, fields_fingerprint
             from _changes""", {**scope, "t": now})
         changes = con.sql(f"select {', '.join(OUTBOX_COLUMNS)} from _changes order by batch_id, {CHANGE_ORDER}").df()
         con.execute("drop table _changes")

@@ -79,12 +79,12 @@ def _members_sql() -> str:
 
 
 def _fields_sql(destination: Destination) -> str:
-    """JSON of the destination's fields per eligible person; field names were checked against the
-    profile's columns, and are quoted as identifiers."""
+    """The destination's fields per eligible person, as a struct (no fields: an empty map); field
+    names were checked against the profile's columns, and are quoted as identifiers."""
     if not destination.fields:
-        return "'{}'"
+        return "map()"
     pairs = ", ".join(f'"{f}" := p."{f}"' for f in destination.fields)
-    return f"to_json(struct_pack({pairs}))::varchar"
+    return f"struct_pack({pairs})"
 
 
 def _deliver(con: duckdb.DuckDBPyConnection, destination: Destination, audience: str, transport: Transport,
@@ -125,7 +125,7 @@ def run_sync(con: duckdb.DuckDBPyConnection, destination: Destination, audience:
     result.held_back = {k: int(v) for k, v in con.sql(
         "select held_back, count(*) from _eligible where held_back is not null group by 1").fetchall()}
     result.skipped = sum(result.held_back.values())
-    desired = (f"select e.person_id, {_fields_sql(destination)} as fields_json from _eligible e "
+    desired = (f"select e.person_id, {_fields_sql(destination)} as fields from _eligible e "
                f"left join {profiles} p on p.person_id = e.person_id where e.held_back is null")
     changes = ledger.plan(con, destination.name, audience, desired, result.run_id, destination.batch_size, _now())
     con.execute("drop table _eligible")

@@ -176,3 +176,17 @@ def test_a_dead_letter_is_kept_and_the_change_goes_out_later_under_the_same_key(
     healed = Recorder()
     retry = run_sync(con, destination(), "vip", healed, LABELS)
     assert [(c.person_id, c.key) for _, c in healed.deliveries] == [("p1", key_p1)] and retry.added == 1
+
+
+def test_a_stale_fingerprint_only_widens_the_comparison_and_sends_nothing_new(con):
+    """The fast fingerprint of the fields may change with a DuckDB version (or be missing in a ledger
+    written before it existed): members whose fields are unchanged are still not sent again."""
+    sink = Recorder()
+    run_sync(con, destination(), "vip", sink, LABELS)
+    con.execute(f"update {ledger.LEDGER} set fields_fingerprint = null where person_id = 'p1'")
+    con.execute(f"update {ledger.LEDGER} set fields_fingerprint = 42 where person_id = 'p2'")
+    again = run_sync(con, destination(), "vip", sink, LABELS)
+    assert (again.added, again.updated, again.removed) == (0, 0, 0) and len(sink.deliveries) == 3
+    con.execute("update marts.audience_profiles set churn_decile = 5 where person_id = 'p2'")
+    changed = run_sync(con, destination(), "vip", sink, LABELS)
+    assert changed.updated == 1 and sink.deliveries[-1][1].fields == {"email": "b@x.jp", "churn_decile": 5}

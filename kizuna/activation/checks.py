@@ -9,17 +9,12 @@ from rich.table import Table
 from kizuna.activation import ledger, policy
 from kizuna.activation.destinations import load_destinations
 from kizuna.audiences import membership
-from kizuna.audiences.config import compile_audience, load_audiences
+from kizuna.audiences.config import compile_audience, load_audiences, sql_audience_models
 from kizuna.audiences.expressions import RuleError
 from kizuna.settings import project_root
 from kizuna.understand.config import ConfigError
 
 MANIFEST = project_root() / "dbt_project" / "target" / "manifest.json"
-
-
-def _sql_models(manifest: dict) -> dict[str, str]:
-    return {n["name"]: f"dbt_project/{n['original_file_path']}" for n in manifest.get("nodes", {}).values()
-            if n.get("resource_type") == "model" and "audience" in (n.get("tags") or [])}
 
 
 def check_all(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
@@ -28,7 +23,7 @@ def check_all(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
     problems, checked = [], []
     manifest = policy.load_manifest(MANIFEST)
     try:
-        catalogue = load_audiences(sql_models=_sql_models(manifest))
+        catalogue = load_audiences(sql_models=sql_audience_models(manifest))
         destinations = load_destinations()
     except ConfigError as error:
         return [str(error)], checked

@@ -96,6 +96,12 @@ def load_audiences(root: Path | None = None, sql_models: Mapping[str, str] | Non
     return Catalogue(audiences, rules)
 
 
+def sql_audience_models(manifest: Mapping) -> dict[str, str]:
+    """dbt model name -> its SQL file, for every model of the dbt manifest tagged `audience`."""
+    return {n["name"]: f"dbt_project/{n['original_file_path']}" for n in manifest.get("nodes", {}).values()
+            if n.get("resource_type") == "model" and "audience" in (n.get("tags") or [])}
+
+
 def compile_audience(catalogue: Catalogue, audience: Audience, schema: Schema) -> Node:
     """The audience's rule as one tree: `where`, and unless each excluding rule is true. A rule the
     schema cannot answer raises `RuleError` naming its file and place."""

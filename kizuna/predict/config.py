@@ -14,6 +14,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
+from kizuna.config_folder import read_mapping
 from kizuna.settings import project_root
 from kizuna.understand.config import ConfigError
 
@@ -81,14 +82,9 @@ class PredictConfig:
 
 
 def _read(path: Path) -> dict:
-    import yaml
-
     if not path.is_file():
         raise ConfigError(path, "(file)", "is missing")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(data, dict):
-        raise ConfigError(path, "(file)", "expected a mapping")
-    return data
+    return dict(read_mapping(path, str(path)))
 
 
 def check_expression(sql: Any, path: Path, key: str, allowed: frozenset[str], aggregate: bool) -> str:

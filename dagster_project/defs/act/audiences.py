@@ -11,7 +11,6 @@ in `act.audience_membership`. Audiences re-evaluate by themselves when what they
 (declarative automation, `eager`), not only when a job runs them.
 """
 
-import json
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -23,7 +22,7 @@ from dagster_project.defs.unify.translator import ACT_GROUP, OWNERS
 from dagster_project.resources import WAREHOUSE_POOL, KizunaSettings
 from kizuna.activation import policy, suppressions
 from kizuna.audiences import membership
-from kizuna.audiences.config import Audience, compile_audience, load_audiences
+from kizuna.audiences.config import Audience, compile_audience, load_audiences, sql_audience_models
 from kizuna.audiences.expressions import RuleError
 from kizuna.identity.rules import load_rules
 from kizuna.masking import mask_frame
@@ -38,19 +37,11 @@ MASKED_LABELS = {"identity_direct", "contact", "sensitive"}
 PREVIEW_COLUMNS = ["journey_stage", "churn_decile", "purchase_decile", "lifetime_value_decile"]
 
 
-def _manifest() -> dict:
-    return json.loads(kizuna_dbt_project.manifest_path.read_text(encoding="utf-8"))
-
-
-def sql_audience_models(manifest: dict) -> dict[str, str]:
-    """dbt model name -> its SQL file, for every model tagged `audience`."""
-    return {n["name"]: f"dbt_project/{n['original_file_path']}" for n in manifest.get("nodes", {}).values()
-            if n.get("resource_type") == "model" and "audience" in (n.get("tags") or [])}
-
-
 # Read once at load: one asset per audience. A rule's fields are checked when the audience runs.
-MANIFEST = _manifest()
+MANIFEST = policy.load_manifest(kizuna_dbt_project.manifest_path)
 CATALOGUE = load_audiences(sql_models=sql_audience_models(MANIFEST))
+# The data-usage labels of what audiences read, column by column (dbt meta, followed upstream).
+PROFILE_LABELS = policy.column_labels(MANIFEST, membership.PROFILES[1])
 
 
 def audience_asset_key(name: str) -> dg.AssetKey:
@@ -78,13 +69,12 @@ def suppression_lists(context: dg.AssetExecutionContext, kizuna: KizunaSettings)
         "listed": counts.listed, "listed_unmatched": counts.unmatched})
 
 
-def _members_sql(con, audience: Audience) -> tuple[str, object]:
+def _members_sql(con, audience: Audience, schema) -> tuple[str, object]:
     if audience.is_sql:
         return membership.sql_members_sql(audience.model), None
     now = membership.data_now(con)
     if now is None:
         raise dg.Failure(description="person_events is empty: there is nothing to evaluate an audience on")
-    schema = membership.profile_schema(con)
     return membership.rule_members_sql(compile_audience(CATALOGUE, audience, schema), schema, now), now
 
 
@@ -102,16 +92,16 @@ def _audience_asset(audience: Audience) -> dg.AssetsDefinition:
         evaluated_at = datetime.now(UTC).replace(tzinfo=None)
         with kizuna.connect() as con:
             try:
-                members_sql, data_as_of = _members_sql(con, audience)
+                schema = membership.profile_schema(con)
+                members_sql, data_as_of = _members_sql(con, audience, schema)
             except (RuleError, LookupError) as error:
                 raise dg.Failure(description=str(error)) from error
             result = membership.record(con, audience.name, members_sql, evaluated_at, data_as_of,
                                        "sql" if audience.is_sql else "rule")
             shared = membership.overlap(con, audience.name)
-            columns = [c for c in PREVIEW_COLUMNS if c in membership.profile_schema(con).profile]
+            columns = [c for c in PREVIEW_COLUMNS if c in schema.profile]
             preview = membership.preview(con, audience.name, columns, settings.preview_rows)
-        labels = policy.column_labels(MANIFEST, "audience_profiles")
-        masked = [c for c in preview.columns if MASKED_LABELS & set(labels.get(c, ()))]
+        masked = [c for c in preview.columns if MASKED_LABELS & set(PROFILE_LABELS.get(c, ()))]
         context.log.info(f"{audience.name}: {result.members} members, {result.entered} entered, "
                          f"{result.exited} left")
         return dg.MaterializeResult(metadata={

@@ -9,7 +9,7 @@ ended in the dead-letter table passes the destination's `max_failure_share`.
 
 import dagster as dg
 
-from dagster_project.defs.act.audiences import CATALOGUE, MANIFEST, SUPPRESSIONS, audience_asset_key
+from dagster_project.defs.act.audiences import CATALOGUE, PROFILE_LABELS, SUPPRESSIONS, audience_asset_key
 from dagster_project.defs.unify.translator import ACT_GROUP, OWNERS
 from dagster_project.resources import WAREHOUSE_POOL, KizunaSettings
 from kizuna.activation import ledger, policy
@@ -49,14 +49,13 @@ def _sync_asset(destination: Destination, audience: str) -> dg.AssetsDefinition:
                                                          "of the changes a run sent.")])
     def _sync(context: dg.AssetExecutionContext, kizuna: KizunaSettings):
         settings = kizuna.settings()
-        labels = policy.column_labels(MANIFEST, "audience_profiles")
         try:
             transport = transport_for(destination, settings, audience)
         except DestinationError as error:
             raise dg.Failure(description=f"{destination.source}: {error}") from error
         try:
             with kizuna.connect() as con:
-                result = run_sync(con, destination, audience, transport, labels)
+                result = run_sync(con, destination, audience, transport, PROFILE_LABELS)
                 dead = con.execute(f"select person_id, error from {ledger.DEAD_LETTERS} where run_id = ? limit 5",
                                    [result.run_id]).fetchall()
         except policy.PolicyError as error:
